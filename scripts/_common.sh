@@ -1,0 +1,225 @@
+# Shared set-up for scripts/test.sh and scripts/demo.sh: sourced, not run.
+#
+# Finds Odoo, makes sure a PostgreSQL server answers on loopback (installing and
+# starting Debian's when none does), creates the database role Odoo connects
+# with, and keeps one Python virtual environment with Odoo's requirements and
+# the addon's. Everything is idempotent: a second call only checks.
+
+set -euo pipefail
+
+CPC_MODULE=customer_product_classification
+CPC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ODOO_SRC=${ODOO_SRC:-/opt/odoo}
+CPC_CACHE=${CPC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/$CPC_MODULE}
+CPC_VENV=${CPC_VENV:-$CPC_CACHE/venv}
+CPC_PYTHON=${CPC_PYTHON:-}
+PGHOST=${PGHOST:-127.0.0.1}
+PGPORT=${PGPORT:-5432}
+CPC_DB_USER=${CPC_DB_USER:-odoo}
+CPC_DB_PASSWORD=${CPC_DB_PASSWORD:-odoo}
+export PGHOST PGPORT
+
+cpc_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+cpc_die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+cpc_as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Runs a command as the postgres system user, over the local socket (peer auth).
+cpc_as_postgres() {
+    local clean=(env -u PGHOST -u PGUSER -u PGPASSWORD -C /)
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "${clean[@]}" "$@"
+    else
+        sudo -u postgres "${clean[@]}" "$@"
+    fi
+}
+
+CPC_APT_UPDATED=0
+cpc_apt_install() {
+    local missing=()
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    command -v apt-get >/dev/null || cpc_die "apt-get is needed to install: ${missing[*]}"
+    cpc_log "installing Debian packages: ${missing[*]}"
+    if [ "$CPC_APT_UPDATED" -eq 0 ]; then
+        cpc_as_root apt-get update -qq >/dev/null
+        CPC_APT_UPDATED=1
+    fi
+    cpc_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+# True when an Odoo 18.0 source tree is at $ODOO_SRC.
+cpc_odoo_found() {
+    [ -f "$ODOO_SRC/odoo-bin" ] && [ -d "$ODOO_SRC/odoo/addons/base" ]
+}
+
+cpc_check_odoo_version() {
+    local version
+    version=$(sed -n 's/^version_info = (\([0-9]*\), \([0-9]*\),.*/\1.\2/p' "$ODOO_SRC/odoo/release.py")
+    [ "$version" = "18.0" ] || cpc_die "$ODOO_SRC holds Odoo $version; this addon needs Odoo 18.0"
+}
+
+# The addons path Odoo is started with: a folder holding this repository under
+# its technical name, then Odoo's own addons.
+cpc_addons_path() {
+    local link_dir=$CPC_CACHE/addons-link
+    mkdir -p "$link_dir"
+    ln -sfn "$CPC_REPO" "$link_dir/$CPC_MODULE"
+    local path="$link_dir,$ODOO_SRC/odoo/addons"
+    [ -d "$ODOO_SRC/addons" ] && path="$path,$ODOO_SRC/addons"
+    printf '%s' "$path"
+}
+
+cpc_pg_ready() {
+    command -v pg_isready >/dev/null && pg_isready -q -h "$PGHOST" -p "$PGPORT" -t 2
+}
+
+# Makes sure a PostgreSQL server answers on $PGHOST:$PGPORT and that the role
+# Odoo uses exists (Odoo refuses to connect as the superuser "postgres").
+cpc_ensure_postgres() {
+    if ! cpc_pg_ready; then
+        if ! command -v pg_lsclusters >/dev/null || [ -z "$(ls /usr/lib/postgresql 2>/dev/null)" ]; then
+            cpc_apt_install postgresql postgresql-client
+        fi
+        local version cluster
+        version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+        cluster=$(pg_lsclusters -h 2>/dev/null | awk -v v="$version" '$1 == v {print $2; exit}')
+        if [ -z "$cluster" ]; then
+            cpc_log "creating PostgreSQL $version cluster main"
+            cpc_as_root pg_createcluster "$version" main >/dev/null
+            cluster=main
+        fi
+        cpc_log "starting PostgreSQL $version/$cluster"
+        cpc_as_root pg_ctlcluster "$version" "$cluster" start || true
+        local i
+        for i in $(seq 1 30); do
+            cpc_pg_ready && break
+            sleep 1
+        done
+        cpc_pg_ready || cpc_die "PostgreSQL did not answer on $PGHOST:$PGPORT"
+    fi
+    if [ "$(cpc_as_postgres psql -p "$PGPORT" -tAc \
+        "SELECT 1 FROM pg_roles WHERE rolname = '$CPC_DB_USER'" 2>/dev/null)" != "1" ]; then
+        cpc_log "creating database role $CPC_DB_USER"
+        cpc_as_postgres psql -p "$PGPORT" -q -c \
+            "CREATE ROLE \"$CPC_DB_USER\" LOGIN CREATEDB PASSWORD '$CPC_DB_PASSWORD'"
+    fi
+    export PGUSER=$CPC_DB_USER PGPASSWORD=$CPC_DB_PASSWORD
+}
+
+cpc_pick_python() {
+    if [ -n "$CPC_PYTHON" ]; then return; fi
+    local candidate
+    for candidate in python3.11 python3.12 python3; do
+        if command -v "$candidate" >/dev/null; then
+            CPC_PYTHON=$(command -v "$candidate")
+            return
+        fi
+    done
+    cpc_die "no python3 found"
+}
+
+# Odoo 18 pins cbor2 5.4.2 for Python < 3.12, which no longer builds; 5.6.2 does.
+cpc_odoo_requirements() {
+    sed 's/^cbor2==5\.4\.2\b/cbor2==5.6.2/' "$ODOO_SRC/requirements.txt"
+}
+
+# Builds (or refreshes) the virtual environment. With Odoo, it holds Odoo's
+# requirements, the addon's and the test tools; without, the offline tools only.
+cpc_ensure_venv() {
+    cpc_pick_python
+    local with_odoo=$1
+    local wanted
+    wanted=$({
+        "$CPC_PYTHON" --version 2>&1
+        cat "$CPC_REPO/requirements.txt" "$CPC_REPO/scripts/requirements-dev.txt"
+        if [ "$with_odoo" = 1 ]; then cpc_odoo_requirements; fi
+    } | sha256sum | cut -c1-16)
+    if [ -x "$CPC_VENV/bin/python" ] && [ "$(cat "$CPC_VENV/.cpc-stamp" 2>/dev/null)" = "$wanted" ]; then
+        return
+    fi
+    if ! "$CPC_PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+        cpc_apt_install python3-venv
+    fi
+    if [ ! -x "$CPC_VENV/bin/python" ]; then
+        cpc_log "creating virtual environment $CPC_VENV"
+        mkdir -p "$(dirname "$CPC_VENV")"
+        "$CPC_PYTHON" -m venv "$CPC_VENV"
+    fi
+    local pip=("$CPC_VENV/bin/python" -m pip install -q --disable-pip-version-check)
+    "${pip[@]}" --upgrade pip wheel 2>&1 | grep -v '^WARNING: Location' >&2 || true
+    if [ "$with_odoo" = 1 ]; then
+        # Headers that python-ldap and psycopg2 compile against.
+        cpc_apt_install build-essential libldap2-dev libsasl2-dev libpq-dev
+        cpc_log "installing Odoo's Python requirements (a few minutes the first time)"
+        local req=$CPC_VENV/odoo-requirements.txt
+        cpc_odoo_requirements > "$req"
+        "${pip[@]}" -r "$req" 2>&1 | grep -v '^WARNING: Location' >&2 || true
+        "$CPC_VENV/bin/python" -c 'import psycopg2, lxml, werkzeug, babel, PIL' \
+            || cpc_die "Odoo's Python requirements did not install"
+        "${pip[@]}" -r "$CPC_REPO/scripts/requirements-odoo-tests.txt" 2>&1 \
+            | grep -v '^WARNING: Location' >&2 || true
+    fi
+    cpc_log "installing the addon's and the test tools' Python requirements"
+    "${pip[@]}" -r "$CPC_REPO/requirements.txt" -r "$CPC_REPO/scripts/requirements-dev.txt" 2>&1 \
+        | grep -v '^WARNING: Location' >&2 || true
+    "$CPC_VENV/bin/python" -c 'import pytest, polib, lxml' \
+        || cpc_die "the test tools did not install"
+    printf '%s' "$wanted" > "$CPC_VENV/.cpc-stamp"
+}
+
+# Writes an Odoo configuration file for database work on loopback and prints its path.
+cpc_write_odoo_config() {
+    local conf=$1 data_dir=$2
+    mkdir -p "$(dirname "$conf")" "$data_dir"
+    cat > "$conf" <<EOF
+[options]
+addons_path = $(cpc_addons_path)
+data_dir = $data_dir
+db_host = $PGHOST
+db_port = $PGPORT
+db_user = $CPC_DB_USER
+db_password = $CPC_DB_PASSWORD
+admin_passwd = $CPC_DB_PASSWORD
+http_interface = 127.0.0.1
+list_db = False
+without_demo = all
+EOF
+}
+
+cpc_odoo_bin() {
+    "$CPC_VENV/bin/python" "$ODOO_SRC/odoo-bin" "$@"
+}
+
+cpc_drop_db() {
+    local db=$1
+    psql -d postgres -q -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+}
+
+# Installs the addon (and its dependencies) into a fresh database. Any ERROR or
+# CRITICAL line in Odoo's log, or a warning about this addon, fails the install:
+# a broken view or access line must stop everything here.
+cpc_install_db() {
+    local conf=$1 db=$2 log=$3
+    cpc_drop_db "$db"
+    cpc_log "installing $CPC_MODULE into a fresh database $db"
+    local rc=0
+    cpc_odoo_bin -c "$conf" -d "$db" -i "$CPC_MODULE" --stop-after-init --no-http \
+        --log-level=info --logfile="$log" || rc=$?
+    local problems
+    problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log" || true)
+    problems+=$(grep -E "^[0-9-]+ [0-9:,]+ [0-9]+ WARNING .*($CPC_MODULE|no access rules)" "$log" || true)
+    if [ "$rc" -ne 0 ] || [ -n "$problems" ]; then
+        printf '%s\n' "$problems" | head -n 40 >&2
+        grep -E -A25 '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log" | head -n 80 >&2 || true
+        cpc_log "installing $CPC_MODULE failed (exit $rc); full log: $log"
+        return 1
+    fi
+}

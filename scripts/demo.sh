@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The demo command. Creates a fresh database with the addon installed, fills it
+# with a seeded multi-year sales history, runs every classification the addon
+# has, prints a summary, and serves Odoo at http://localhost:8069 (login admin,
+# password admin) until interrupted. Running it again replaces its database.
+#
+# Usage: scripts/demo.sh [options]
+#   --customers N   customers to create (default 300)
+#   --products N    products to create (default 200)
+#   --orders N      sales orders to create (default 3000)
+#   --years N       years of history, ending today (default 3)
+#   --seed N        random seed: the same seed gives the same history (default 42)
+#   --db NAME       database name (default cpc_demo)
+#   --port N        HTTP port (default 8069)
+#   --no-serve      exit after the summary
+source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+
+db=cpc_demo
+port=8069
+serve=1
+generator_args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --customers|--products|--orders|--years|--seed)
+            [ $# -ge 2 ] || cpc_die "$1 needs a value"
+            generator_args+=("$1" "$2"); shift ;;
+        --db) db=$2; shift ;;
+        --port) port=$2; shift ;;
+        --no-serve) serve=0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) cpc_die "unknown argument: $1 (see --help)" ;;
+    esac
+    shift
+done
+
+cpc_odoo_found || cpc_die "no Odoo 18.0 source tree at ODOO_SRC=$ODOO_SRC: see README, 'Odoo itself'"
+cpc_check_odoo_version
+started=$(date +%s)
+cpc_ensure_venv 1
+cpc_ensure_postgres
+
+demo_dir=$CPC_CACHE/demo
+conf=$demo_dir/odoo.conf
+rm -rf "$demo_dir/data/filestore/$db"
+cpc_write_odoo_config "$conf" "$demo_dir/data"
+cpc_install_db "$conf" "$db" "$demo_dir/install.log"
+
+cpc_log "generating the sales history and classifying"
+PYTHONPATH=$ODOO_SRC "$CPC_VENV/bin/python" "$CPC_REPO/scripts/demo_data.py" \
+    --config "$conf" --database "$db" ${generator_args[@]+"${generator_args[@]}"}
+cpc_log "demo database $db ready in $(( $(date +%s) - started )) s"
+
+if [ "$serve" = 1 ]; then
+    printf '\nOdoo is serving the demo at http://localhost:%s  (login: admin, password: admin)\n' "$port"
+    printf 'Press Ctrl+C to stop.\n\n'
+    exec "$CPC_VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" --db-filter="^${db}\$" \
+        --http-port="$port" --log-level=warn
+fi

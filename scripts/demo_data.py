@@ -1,0 +1,404 @@
+"""Fill a demo database with a realistic, seeded multi-year sales history, run every
+classification the addon has, and print a short summary.
+
+Run by scripts/demo.sh with Odoo on the Python path:
+    demo_data.py --config ODOO_CONF --database DB [--customers N] [--products N]
+                 [--orders N] [--years N] [--seed N]
+
+The history is shaped like a real one: a few customers buy much more than the rest,
+some are new, some went silent, some came back; orders are placed by contacts and
+addresses as well as by the companies themselves; a share of them is in foreign
+currencies at the rate of their day; some quotations stay drafts and some orders are
+cancelled.
+"""
+
+import argparse
+import math
+import random
+import sys
+import time
+from datetime import date, datetime, timedelta
+
+import odoo
+from odoo import Command, SUPERUSER_ID
+from odoo.tools import SQL
+
+COMPANY_WORDS = (
+    "Acme Apex Atlas Aurora Beacon Bluewave Cedar Crest Delta Eastwind Evergreen "
+    "Falcon Golden Granite Harbor Horizon Huaxin Jinlong Keystone Lotus Maple "
+    "Meridian Nova Oakridge Orion Pacific Pinnacle Redwood Riverside Sanhe Silver "
+    "Summit Sunrise Taihe Tianyu Unity Vertex Westgate Yongsheng Zenith"
+).split()
+COMPANY_KINDS = (
+    "Trading Co.",
+    "Industries",
+    "Electronics",
+    "Manufacturing Ltd.",
+    "Logistics",
+    "Retail Group",
+    "Engineering",
+    "Foods",
+    "Hospital",
+    "University",
+    "Supplies",
+    "Technology",
+)
+FIRST_NAMES = (
+    "Wei Fang Lei Jing Min Tao Yan Hui Anna Ben Clara David Emma Felix Grace Henry "
+    "Iris Jack Lena Marco Nina Oscar Paula Quentin Rosa Sam Tina Victor"
+).split()
+LAST_NAMES = (
+    "Wang Li Zhang Liu Chen Yang Zhao Huang Zhou Wu Smith Muller Martin Rossi "
+    "Garcia Tanaka Kim Novak Dubois Jensen"
+).split()
+PRODUCT_FAMILIES = {
+    "Fasteners": ("Hex Bolt M{n}", "Lock Nut M{n}", "Flat Washer {n} mm", "Wood Screw {n}"),
+    "Electrical": ("Copper Cable {n} m", "Circuit Breaker {n} A", "LED Panel {n} W"),
+    "Packaging": ("Carton Box {n} L", "Stretch Film {n} um", "Pallet Label Roll {n}"),
+    "Safety": ("Safety Gloves Size {n}", "Hard Hat Model {n}", "Safety Boots {n}"),
+    "Office": ("Printer Paper {n} Sheets", "Ink Cartridge {n}", "Office Chair {n}"),
+}
+SERVICES = ("Installation Service", "Maintenance Contract", "On-site Training")
+COUNTRIES = ("cn", "cn", "cn", "us", "de", "fr", "jp", "uk", "sg", "au")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--customers", type=int, default=300)
+    parser.add_argument("--products", type=int, default=200)
+    parser.add_argument("--orders", type=int, default=3000)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    for name in ("customers", "products", "orders", "years"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    return args
+
+
+class DemoHistory:
+    """Builds the companies, customers, products and orders of the demo."""
+
+    def __init__(self, env, args):
+        self.env = env
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.today = date.today()
+        self.start = self.today - timedelta(days=365 * args.years)
+
+    # -- companies, currencies, pricelists --------------------------------------
+    def setup_companies(self):
+        env = self.env
+        main = env.ref("base.main_company")
+        main.write({"name": "Demo Trading Co.", "country_id": env.ref("base.us").id})
+        cny = env.ref("base.CNY")
+        eur = env.ref("base.EUR")
+        (cny | eur).active = True
+        shanghai = env["res.company"].search([("name", "=", "Demo Trading (Shanghai)")])
+        if not shanghai:
+            shanghai = env["res.company"].create(
+                {
+                    "name": "Demo Trading (Shanghai)",
+                    "currency_id": cny.id,
+                    # No country and no e-mail: a country would install its
+                    # localization, an e-mail domain an online enrichment.
+                    "iap_enrich_auto_done": True,
+                }
+            )
+        env.user.company_ids |= shanghai
+        self.companies = main | shanghai
+        self._create_rates(main, {eur: 0.92, cny: 7.10})
+        self._create_rates(shanghai, {env.ref("base.USD"): 1 / 7.10, eur: 0.92 / 7.10})
+        pricelists = env["product.pricelist"]
+        for company, currency in ((main, eur), (main, cny), (shanghai, env.ref("base.USD"))):
+            pricelists |= pricelists.create(
+                {
+                    "name": f"{company.name} {currency.name}",
+                    "currency_id": currency.id,
+                    "company_id": company.id,
+                }
+            )
+        self.foreign_pricelists = {
+            company: pricelists.filtered(lambda p, c=company: p.company_id == c)
+            for company in self.companies
+        }
+
+    def _create_rates(self, company, base_rates):
+        """Monthly rates over the whole history, drifting a little, as real ones do."""
+        values = []
+        for currency, base in base_rates.items():
+            rate, day = base, self.start.replace(day=1)
+            while day <= self.today:
+                rate *= math.exp(self.rng.gauss(0, 0.015))
+                values.append(
+                    {
+                        "currency_id": currency.id,
+                        "company_id": company.id,
+                        "name": day,
+                        "rate": rate,
+                    }
+                )
+                day = (day + timedelta(days=32)).replace(day=1)
+        self.env["res.currency.rate"].create(values)
+
+    # -- products ----------------------------------------------------------------
+    def create_products(self):
+        env, rng = self.env, self.rng
+        categories = {
+            family: env["product.category"].create({"name": family})
+            for family in PRODUCT_FAMILIES
+        }
+        values = []
+        for index in range(self.args.products):
+            if index % 25 == 24:
+                name, family = f"{rng.choice(SERVICES)} {index // 25 + 1}", "Office"
+                kind = "service"
+            else:
+                family = rng.choice(list(PRODUCT_FAMILIES))
+                template = rng.choice(PRODUCT_FAMILIES[family])
+                name, kind = template.format(n=rng.randint(2, 64)) + f" #{index}", "consu"
+            values.append(
+                {
+                    "name": name,
+                    "type": kind,
+                    "categ_id": categories[family].id,
+                    "list_price": round(math.exp(rng.gauss(3.2, 1.0)), 2),
+                    "default_code": f"DEMO-{index + 1:05d}",
+                    "sale_ok": True,
+                }
+            )
+        self.products = env["product.product"].create(values)
+        # Popularity follows a Zipf law, so that ABC classes are meaningful.
+        self.product_weights = [1 / (rank + 1) ** 0.9 for rank in range(len(self.products))]
+
+    # -- customers -----------------------------------------------------------------
+    def create_customers(self):
+        env, rng = self.env, self.rng
+        countries = {code: env.ref(f"base.{code}") for code in set(COUNTRIES)}
+        industries = env["res.partner.industry"].search([])
+        values = []
+        for index in range(self.args.customers):
+            country = countries[rng.choice(COUNTRIES)]
+            states = country.state_ids
+            if rng.random() < 0.65:
+                name = (
+                    f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_WORDS)} "
+                    f"{rng.choice(COMPANY_KINDS)}"
+                )
+                children = [
+                    Command.create(
+                        {
+                            "name": self._person_name(),
+                            "type": rng.choice(("contact", "contact", "invoice", "delivery")),
+                            "email": f"contact{index}.{child}@example.com",
+                        }
+                    )
+                    for child in range(rng.randint(1, 3))
+                ]
+                values.append(
+                    {
+                        "name": f"{name} ({index + 1})",
+                        "is_company": True,
+                        "industry_id": industries and rng.choice(industries).id,
+                        "child_ids": children,
+                        "country_id": country.id,
+                        "state_id": states and rng.choice(states).id,
+                        "email": f"info{index}@example.com",
+                    }
+                )
+            else:
+                values.append(
+                    {
+                        "name": self._person_name(),
+                        "country_id": country.id,
+                        "state_id": states and rng.choice(states).id,
+                        "email": f"person{index}@example.com",
+                    }
+                )
+        self.customers = env["res.partner"].create(values)
+
+    def _person_name(self):
+        return f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
+
+    def _customer_profiles(self):
+        """Give each customer a spending weight and the span of days it buys in.
+
+        One in ten never buys (prospects); the others start and stop at random
+        points of the history, and some stopped for a while and came back.
+        """
+        rng, days = self.rng, (self.today - self.start).days
+        profiles = []
+        for customer in self.customers:
+            if rng.random() < 0.10:
+                continue
+            weight = math.exp(rng.gauss(0, 1.3))
+            first = rng.randint(0, days - 1)
+            last = days if rng.random() < 0.6 else rng.randint(first, days)
+            gap = None
+            if rng.random() < 0.12 and last - first > 300:
+                gap_start = rng.randint(first, last - 250)
+                gap = (gap_start, gap_start + rng.randint(200, 240))
+            profiles.append((customer, weight, first, last, gap))
+        return profiles
+
+    # -- orders ------------------------------------------------------------------
+    def create_orders(self, batch_size=250):
+        env, rng = self.env, self.rng
+        profiles = self._customer_profiles()
+        weights = [profile[1] for profile in profiles]
+        main, shanghai = self.companies
+        values, dates = [], []
+        for _ in range(self.args.orders):
+            customer, _weight, first, last, gap = rng.choices(profiles, weights)[0]
+            day = rng.randint(first, last)
+            if gap and gap[0] <= day <= gap[1]:
+                day = gap[1] + 1 if gap[1] + 1 <= last else gap[0] - 1
+            order_date = datetime.combine(
+                self.start + timedelta(days=day), datetime.min.time()
+            ) + timedelta(hours=rng.randint(8, 18), minutes=rng.randint(0, 59))
+            company = shanghai if customer.id % 7 == 0 else main
+            partner = customer
+            if customer.child_ids and rng.random() < 0.45:
+                partner = rng.choice(customer.child_ids)
+            lines = [
+                Command.create(
+                    {
+                        "product_id": product.id,
+                        "product_uom_qty": max(1, round(math.exp(rng.gauss(1.5, 0.9)))),
+                    }
+                )
+                for product in {
+                    self.products[i]
+                    for i in rng.choices(
+                        range(len(self.products)), self.product_weights, k=rng.randint(1, 5)
+                    )
+                }
+            ]
+            order = {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "date_order": order_date,
+                "order_line": lines,
+            }
+            if rng.random() < 0.2:
+                order["pricelist_id"] = rng.choice(self.foreign_pricelists[company]).id
+            values.append(order)
+            dates.append(order_date)
+        orders = env["sale.order"]
+        for start in range(0, len(values), batch_size):
+            orders |= orders.create(values[start : start + batch_size])
+        self.orders, self.order_dates = orders, dates
+
+    def settle_orders(self):
+        """Confirm most orders, cancel some, leave some quotations; lock a share."""
+        rng = self.rng
+        fate = {"sale": [], "cancel": [], "draft": []}
+        for order in self.orders:
+            roll = rng.random()
+            state = "draft" if roll < 0.04 else "cancel" if roll < 0.08 else "sale"
+            fate[state].append(order.id)
+        orders = self.env["sale.order"]
+        to_confirm = orders.browse(fate["sale"])
+        for company in self.companies:
+            to_confirm.filtered(lambda o, c=company: o.company_id == c).with_company(
+                company
+            ).action_confirm()
+        orders.browse(fate["cancel"])._action_cancel()
+        to_confirm.filtered(lambda o: rng.random() < 0.3).action_lock()
+        # Confirming stamps today's date on an order: put back the date it was placed.
+        self.env.flush_all()
+        rows = SQL(", ").join(
+            SQL("(%s, %s::timestamp)", order.id, order_date)
+            for order, order_date in zip(self.orders, self.order_dates, strict=True)
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE sale_order SET date_order = v.date_order "
+                "FROM (VALUES %s) AS v(id, date_order) WHERE sale_order.id = v.id",
+                rows,
+            )
+        )
+        self.orders.invalidate_recordset(["date_order"], flush=False)
+
+    def build(self):
+        for step in (
+            self.setup_companies,
+            self.create_products,
+            self.create_customers,
+            self.create_orders,
+            self.settle_orders,
+        ):
+            started = time.time()
+            step()
+            log(f"{step.__name__.replace('_', ' ')}: {time.time() - started:.1f} s")
+
+
+# Each entry runs one classification of the addon and returns its summary lines.
+CLASSIFICATIONS = []
+
+
+def summarise_history(env):
+    orders = env["sale.order"].search([])
+    lines = ["Sales history:"]
+    for company in env["res.company"].search([]):
+        mine = orders.filtered(lambda o, c=company: o.company_id == c)
+        confirmed = mine.filtered(lambda o: o.state == "sale")
+        if not mine:
+            continue
+        revenue = sum(o.amount_untaxed / (o.currency_rate or 1.0) for o in confirmed)
+        lines.append(
+            f"  {company.name}: {len(confirmed)} confirmed orders "
+            f"({len(mine.filtered(lambda o: o.state == 'cancel'))} cancelled, "
+            f"{len(mine.filtered(lambda o: o.state in ('draft', 'sent')))} quotations), "
+            f"{len(confirmed.partner_id.commercial_partner_id)} buying customers, "
+            f"revenue {revenue:,.0f} {company.currency_id.name}"
+        )
+    confirmed = orders.filtered(lambda o: o.state == "sale")
+    if confirmed:
+        first = min(confirmed.mapped("date_order")).date()
+        last = max(confirmed.mapped("date_order")).date()
+        lines.append(f"  orders from {first} to {last}")
+    currencies = sorted(set(confirmed.currency_id.mapped("name")))
+    lines.append(f"  order currencies: {', '.join(currencies)}")
+    customers = env["res.partner"].search_count([("parent_id", "=", False), ("email", "!=", False)])
+    contacts = env["res.partner"].search_count([("parent_id", "!=", False)])
+    products = env["product.product"].search_count([("default_code", "=like", "DEMO-%")])
+    lines.append(f"  {customers} customers, {contacts} contacts, {products} products")
+    return lines
+
+
+def log(message):
+    sys.stderr.write(f"[demo] {message}\n")
+    sys.stderr.flush()
+
+
+def main(argv):
+    args = parse_args(argv)
+    odoo.tools.config.parse_config(
+        ["-c", args.config, "-d", args.database, "--log-level=warn"]
+    )
+    registry = odoo.modules.registry.Registry(args.database)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(
+            cr,
+            SUPERUSER_ID,
+            {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True},
+        )
+        log(
+            f"building {args.customers} customers, {args.products} products, "
+            f"{args.orders} orders over {args.years} years (seed {args.seed})"
+        )
+        DemoHistory(env, args).build()
+        env.flush_all()
+        lines = summarise_history(env)
+        for classify in CLASSIFICATIONS:
+            started = time.time()
+            lines += classify(env)
+            log(f"{classify.__name__}: {time.time() - started:.1f} s")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

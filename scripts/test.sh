@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The test command. Runs the offline suite (no Odoo needed), then, when an Odoo
+# 18.0 tree is at $ODOO_SRC (default /opt/odoo), the Odoo suite: a fresh
+# database, the addon installed with its dependencies, every test in tests/ run
+# through pytest-odoo, the database dropped. Writes .test-results/last.json and
+# exits non-zero when anything failed.
+#
+# Usage: scripts/test.sh [--offline] [-k EXPRESSION]
+#   --offline   run the offline suite only
+#   -k EXPR     only the tests whose name matches EXPR (both suites)
+#   CPC_KEEP_DB=1 keeps the test database for inspection.
+source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+
+offline_only=0
+filter_args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --offline) offline_only=1 ;;
+        -k) filter_args=(-k "$2"); shift ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        *) cpc_die "unknown argument: $1 (see --help)" ;;
+    esac
+    shift
+done
+
+cd "$CPC_REPO"
+started=$(date +%s)
+work=$(mktemp -d "${TMPDIR:-/tmp}/cpc-test.XXXXXX")
+db="cpc_test_$(date +%Y%m%d%H%M%S)_$$"
+cleanup() {
+    if [ "${CPC_KEEP_DB:-0}" != 1 ] && [ -n "${PGUSER:-}" ]; then cpc_drop_db "$db"; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+with_odoo=0
+if [ "$offline_only" = 0 ] && cpc_odoo_found; then
+    cpc_check_odoo_version
+    with_odoo=1
+fi
+cpc_ensure_venv "$with_odoo"
+py=$CPC_VENV/bin/python
+
+cpc_log "offline suite"
+offline_rc=0
+"$py" -m pytest -p no:odoo -p no:cacheprovider -q offline_tests ${filter_args[@]+"${filter_args[@]}"} \
+    --junitxml="$work/offline.xml" || offline_rc=$?
+
+odoo_state=skipped
+odoo_rc=0
+if [ "$with_odoo" = 1 ]; then
+    cpc_ensure_postgres
+    conf=$work/odoo.conf
+    cpc_write_odoo_config "$conf" "$work/data"
+    if cpc_install_db "$conf" "$db" "$work/install.log"; then
+        cpc_log "Odoo suite"
+        odoo_state=ran
+        PYTHONPATH=$ODOO_SRC "$py" "$CPC_REPO/scripts/odoo_pytest.py" -p no:cacheprovider -q \
+            --odoo-config="$conf" --odoo-database="$db" --odoo-log-level=warn --odoo-http \
+            "$CPC_CACHE/addons-link/$CPC_MODULE/tests" ${filter_args[@]+"${filter_args[@]}"} \
+            --junitxml="$work/odoo.xml" || odoo_rc=$?
+    else
+        odoo_state=install-failed
+    fi
+else
+    if [ "$offline_only" = 1 ]; then
+        why="--offline was given"
+    else
+        why="no Odoo 18.0 tree at ODOO_SRC=$ODOO_SRC (see README)"
+    fi
+    printf '\n!!!!! ODOO SUITE SKIPPED: %s. Only the offline suite ran. !!!!!\n\n' "$why" >&2
+fi
+
+"$py" "$CPC_REPO/scripts/test_report.py" \
+    --offline-xml "$work/offline.xml" --offline-rc "$offline_rc" \
+    --odoo-xml "$work/odoo.xml" --odoo-rc "$odoo_rc" --odoo-state "$odoo_state" \
+    --seconds "$(( $(date +%s) - started ))" \
+    --output "$CPC_REPO/.test-results/last.json"
