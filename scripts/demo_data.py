@@ -20,15 +20,51 @@ import time
 from datetime import date, datetime, timedelta
 
 import odoo
-from odoo import Command, SUPERUSER_ID
+from odoo import SUPERUSER_ID, Command
 from odoo.tools import SQL
 
-COMPANY_WORDS = (
-    "Acme Apex Atlas Aurora Beacon Bluewave Cedar Crest Delta Eastwind Evergreen "
-    "Falcon Golden Granite Harbor Horizon Huaxin Jinlong Keystone Lotus Maple "
-    "Meridian Nova Oakridge Orion Pacific Pinnacle Redwood Riverside Sanhe Silver "
-    "Summit Sunrise Taihe Tianyu Unity Vertex Westgate Yongsheng Zenith"
-).split()
+COMPANY_WORDS = [
+    "Acme",
+    "Apex",
+    "Atlas",
+    "Aurora",
+    "Beacon",
+    "Bluewave",
+    "Cedar",
+    "Crest",
+    "Delta",
+    "Eastwind",
+    "Evergreen",
+    "Falcon",
+    "Golden",
+    "Granite",
+    "Harbor",
+    "Horizon",
+    "Huaxin",
+    "Jinlong",
+    "Keystone",
+    "Lotus",
+    "Maple",
+    "Meridian",
+    "Nova",
+    "Oakridge",
+    "Orion",
+    "Pacific",
+    "Pinnacle",
+    "Redwood",
+    "Riverside",
+    "Sanhe",
+    "Silver",
+    "Summit",
+    "Sunrise",
+    "Taihe",
+    "Tianyu",
+    "Unity",
+    "Vertex",
+    "Westgate",
+    "Yongsheng",
+    "Zenith",
+]
 COMPANY_KINDS = (
     "Trading Co.",
     "Industries",
@@ -43,16 +79,65 @@ COMPANY_KINDS = (
     "Supplies",
     "Technology",
 )
-FIRST_NAMES = (
-    "Wei Fang Lei Jing Min Tao Yan Hui Anna Ben Clara David Emma Felix Grace Henry "
-    "Iris Jack Lena Marco Nina Oscar Paula Quentin Rosa Sam Tina Victor"
-).split()
-LAST_NAMES = (
-    "Wang Li Zhang Liu Chen Yang Zhao Huang Zhou Wu Smith Muller Martin Rossi "
-    "Garcia Tanaka Kim Novak Dubois Jensen"
-).split()
+FIRST_NAMES = [
+    "Wei",
+    "Fang",
+    "Lei",
+    "Jing",
+    "Min",
+    "Tao",
+    "Yan",
+    "Hui",
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Emma",
+    "Felix",
+    "Grace",
+    "Henry",
+    "Iris",
+    "Jack",
+    "Lena",
+    "Marco",
+    "Nina",
+    "Oscar",
+    "Paula",
+    "Quentin",
+    "Rosa",
+    "Sam",
+    "Tina",
+    "Victor",
+]
+LAST_NAMES = [
+    "Wang",
+    "Li",
+    "Zhang",
+    "Liu",
+    "Chen",
+    "Yang",
+    "Zhao",
+    "Huang",
+    "Zhou",
+    "Wu",
+    "Smith",
+    "Muller",
+    "Martin",
+    "Rossi",
+    "Garcia",
+    "Tanaka",
+    "Kim",
+    "Novak",
+    "Dubois",
+    "Jensen",
+]
 PRODUCT_FAMILIES = {
-    "Fasteners": ("Hex Bolt M{n}", "Lock Nut M{n}", "Flat Washer {n} mm", "Wood Screw {n}"),
+    "Fasteners": (
+        "Hex Bolt M{n}",
+        "Lock Nut M{n}",
+        "Flat Washer {n} mm",
+        "Wood Screw {n}",
+    ),
     "Electrical": ("Copper Cable {n} m", "Circuit Breaker {n} A", "LED Panel {n} W"),
     "Packaging": ("Carton Box {n} L", "Stretch Film {n} um", "Pallet Label Roll {n}"),
     "Safety": ("Safety Gloves Size {n}", "Hard Hat Model {n}", "Safety Boots {n}"),
@@ -112,7 +197,11 @@ class DemoHistory:
         self._create_rates(main, {eur: 0.92, cny: 7.10})
         self._create_rates(shanghai, {env.ref("base.USD"): 1 / 7.10, eur: 0.92 / 7.10})
         pricelists = env["product.pricelist"]
-        for company, currency in ((main, eur), (main, cny), (shanghai, env.ref("base.USD"))):
+        for company, currency in (
+            (main, eur),
+            (main, cny),
+            (shanghai, env.ref("base.USD")),
+        ):
             pricelists |= pricelists.create(
                 {
                     "name": f"{company.name} {currency.name}",
@@ -158,7 +247,10 @@ class DemoHistory:
             else:
                 family = rng.choice(list(PRODUCT_FAMILIES))
                 template = rng.choice(PRODUCT_FAMILIES[family])
-                name, kind = template.format(n=rng.randint(2, 64)) + f" #{index}", "consu"
+                name, kind = (
+                    template.format(n=rng.randint(2, 64)) + f" #{index}",
+                    "consu",
+                )
             values.append(
                 {
                     "name": name,
@@ -171,7 +263,9 @@ class DemoHistory:
             )
         self.products = env["product.product"].create(values)
         # Popularity follows a Zipf law, so that ABC classes are meaningful.
-        self.product_weights = [1 / (rank + 1) ** 0.9 for rank in range(len(self.products))]
+        self.product_weights = [
+            1 / (rank + 1) ** 0.9 for rank in range(len(self.products))
+        ]
 
     # -- customers -----------------------------------------------------------------
     def create_customers(self):
@@ -191,7 +285,9 @@ class DemoHistory:
                     Command.create(
                         {
                             "name": self._person_name(),
-                            "type": rng.choice(("contact", "contact", "invoice", "delivery")),
+                            "type": rng.choice(
+                                ("contact", "contact", "invoice", "delivery")
+                            ),
                             "email": f"contact{index}.{child}@example.com",
                         }
                     )
@@ -272,7 +368,9 @@ class DemoHistory:
                 for product in {
                     self.products[i]
                     for i in rng.choices(
-                        range(len(self.products)), self.product_weights, k=rng.randint(1, 5)
+                        range(len(self.products)),
+                        self.product_weights,
+                        k=rng.randint(1, 5),
                     )
                 }
             ]
@@ -347,11 +445,12 @@ def summarise_history(env):
         confirmed = mine.filtered(lambda o: o.state == "sale")
         if not mine:
             continue
+        cancelled = mine.filtered(lambda o: o.state == "cancel")
+        quotations = mine.filtered(lambda o: o.state in ("draft", "sent"))
         revenue = sum(o.amount_untaxed / (o.currency_rate or 1.0) for o in confirmed)
         lines.append(
             f"  {company.name}: {len(confirmed)} confirmed orders "
-            f"({len(mine.filtered(lambda o: o.state == 'cancel'))} cancelled, "
-            f"{len(mine.filtered(lambda o: o.state in ('draft', 'sent')))} quotations), "
+            f"({len(cancelled)} cancelled, {len(quotations)} quotations), "
             f"{len(confirmed.partner_id.commercial_partner_id)} buying customers, "
             f"revenue {revenue:,.0f} {company.currency_id.name}"
         )
@@ -362,9 +461,13 @@ def summarise_history(env):
         lines.append(f"  orders from {first} to {last}")
     currencies = sorted(set(confirmed.currency_id.mapped("name")))
     lines.append(f"  order currencies: {', '.join(currencies)}")
-    customers = env["res.partner"].search_count([("parent_id", "=", False), ("email", "!=", False)])
+    customers = env["res.partner"].search_count(
+        [("parent_id", "=", False), ("email", "!=", False)]
+    )
     contacts = env["res.partner"].search_count([("parent_id", "!=", False)])
-    products = env["product.product"].search_count([("default_code", "=like", "DEMO-%")])
+    products = env["product.product"].search_count(
+        [("default_code", "=like", "DEMO-%")]
+    )
     lines.append(f"  {customers} customers, {contacts} contacts, {products} products")
     return lines
 

@@ -14,7 +14,7 @@ import pytest
 import odoo
 
 odoo.tools.config["test_enable"] = True
-import odoo.tests  # noqa: E402,F401
+import odoo.tests  # noqa: E402
 
 odoo.tools.config["test_enable"] = False
 
