@@ -16,8 +16,17 @@
     "data": [
         "security/customer_product_classification_security.xml",
         "security/ir.model.access.csv",
+        "data/partner_rfm_segment_data.xml",
+        "data/ir_cron_data.xml",
+        "views/partner_classification_views.xml",
+        "views/partner_classification_history_views.xml",
+        "views/partner_value_tier_views.xml",
+        "views/partner_rfm_segment_views.xml",
+        "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "wizards/partner_classification_wizard_views.xml",
         "views/customer_product_classification_menus.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "application": True,
 }

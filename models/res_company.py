@@ -1,6 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
+
+TIER_METHODS = [
+    ("pareto", "Pareto share of revenue"),
+    ("threshold", "Revenue and order thresholds"),
+    ("rfm_score", "Weighted RFM score"),
+]
 
 
 class ResCompany(models.Model):
@@ -12,8 +18,71 @@ class ResCompany(models.Model):
         help="Only sales within this many months before the reference date "
         "count towards customer and product classes.",
     )
+    cpc_revenue_basis = fields.Selection(
+        [
+            ("order", "Confirmed sales orders"),
+            ("invoice", "Posted invoices net of credit notes"),
+        ],
+        string="Revenue Basis",
+        default="order",
+        required=True,
+    )
+    cpc_amount_type = fields.Selection(
+        [("untaxed", "Untaxed amount"), ("total", "Total amount")],
+        string="Amount Counted",
+        default="untaxed",
+        required=True,
+    )
+    cpc_tier_method = fields.Selection(
+        TIER_METHODS, string="Value Tier Method", default="pareto", required=True
+    )
+    cpc_value_tier_ids = fields.One2many(
+        "partner.value.tier", "company_id", string="Value Tiers"
+    )
+    cpc_rfm_weight_recency = fields.Float(string="Recency Weight", default=1.0)
+    cpc_rfm_weight_frequency = fields.Float(string="Frequency Weight", default=1.0)
+    cpc_rfm_weight_monetary = fields.Float(string="Monetary Weight", default=1.0)
+    cpc_new_days = fields.Integer(
+        string="New Customer Days",
+        default=90,
+        help="A customer whose first order is at most this many days old is new.",
+    )
+    cpc_loyal_min_orders = fields.Integer(
+        string="Loyal Customer Orders",
+        default=5,
+        help="A recent customer with at least this many orders in the analysis "
+        "window is loyal.",
+    )
+    cpc_at_risk_days = fields.Integer(
+        string="At Risk After (Days)",
+        default=90,
+        help="A customer silent for longer than this, and longer than its usual "
+        "interval between orders times the factor below, is at risk.",
+    )
+    cpc_at_risk_factor = fields.Float(
+        string="At Risk Interval Factor",
+        default=2.0,
+        help="How many of its own average intervals between orders a customer may "
+        "stay silent before it is at risk.",
+    )
+    cpc_churn_days = fields.Integer(
+        string="Churned After (Days)",
+        default=365,
+        help="A customer silent for this many days is churned; if it orders again "
+        "it is reactivated.",
+    )
 
-    @api.constrains("cpc_analysis_months")
+    @api.constrains(
+        "cpc_analysis_months",
+        "cpc_new_days",
+        "cpc_loyal_min_orders",
+        "cpc_at_risk_days",
+        "cpc_at_risk_factor",
+        "cpc_churn_days",
+        "cpc_rfm_weight_recency",
+        "cpc_rfm_weight_frequency",
+        "cpc_rfm_weight_monetary",
+    )
     def _check_cpc_analysis_months(self):
         for company in self:
             if company.cpc_analysis_months < 1:
@@ -24,3 +93,114 @@ class ResCompany(models.Model):
                         company=company.display_name,
                     )
                 )
+            if company.cpc_new_days < 1 or company.cpc_loyal_min_orders < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Company %(company)s: the new customer days and the loyal "
+                        "customer orders must be at least 1.",
+                        company=company.display_name,
+                    )
+                )
+            if not 0 < company.cpc_at_risk_days < company.cpc_churn_days:
+                raise ValidationError(
+                    self.env._(
+                        "Company %(company)s: a customer must be at risk (after "
+                        "%(at_risk)s days) before it is churned (after %(churn)s "
+                        "days).",
+                        company=company.display_name,
+                        at_risk=company.cpc_at_risk_days,
+                        churn=company.cpc_churn_days,
+                    )
+                )
+            if company.cpc_at_risk_factor < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Company %(company)s: the at risk interval factor must be at "
+                        "least 1.",
+                        company=company.display_name,
+                    )
+                )
+            weights = company._cpc_rfm_weights()
+            if min(weights) < 0 or not sum(weights):
+                raise ValidationError(
+                    self.env._(
+                        "Company %(company)s: the RFM weights cannot be negative and "
+                        "at least one must be positive.",
+                        company=company.display_name,
+                    )
+                )
+
+    @api.constrains("cpc_value_tier_ids", "cpc_tier_method")
+    def _check_cpc_value_tiers(self):
+        for company in self:
+            if not company.cpc_value_tier_ids:
+                # A company being created gets its default ladder right after.
+                continue
+            try:
+                company._cpc_value_tiers()._check_ladder(company.cpc_tier_method)
+            except ValidationError as error:
+                raise ValidationError(
+                    self.env._(
+                        "Value tiers of company %(company)s: %(error)s",
+                        company=company.display_name,
+                        error=error.args[0],
+                    )
+                ) from error
+
+    def _cpc_value_tiers(self):
+        """The company's active value tiers, best first."""
+        self.ensure_one()
+        return self.cpc_value_tier_ids.filtered("active").sorted(
+            lambda tier: (tier.sequence, tier.id)
+        )
+
+    def _cpc_rfm_weights(self):
+        self.ensure_one()
+        return (
+            self.cpc_rfm_weight_recency,
+            self.cpc_rfm_weight_frequency,
+            self.cpc_rfm_weight_monetary,
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        # Whoever may create a company gets its default ladder, even without the
+        # classification manager's rights on tiers.
+        companies.sudo()._cpc_create_default_tiers()
+        return companies
+
+    def _cpc_create_default_tiers(self):
+        """Give companies without tiers the default ladder."""
+        for company in self.filtered(lambda c: not c.cpc_value_tier_ids):
+            company.cpc_value_tier_ids = [
+                Command.create(tier) for tier in self._cpc_default_tier_values()
+            ]
+            company.cpc_value_tier_ids._cpc_translate_default_names()
+
+    @api.model
+    def _cpc_default_tier_values(self):
+        """The A/B/C/D ladder, valid for every tier method."""
+        english = self.env["partner.value.tier"].with_context(lang="en_US")
+        names = english._default_names()
+        return [
+            {
+                "code": code,
+                "name": names[code],
+                "color": color,
+                "sequence": 10 * index,
+                "revenue_share": share,
+                "min_revenue": min_revenue,
+                "min_rfm_score": min_score,
+            }
+            for index, (code, color, share, min_revenue, min_score) in enumerate(
+                [
+                    # code, colour, revenue share, minimum revenue, minimum RFM score
+                    ("A", 2, 80.0, 50000.0, 4.0),
+                    ("B", 4, 15.0, 10000.0, 3.0),
+                    ("C", 3, 4.0, 1000.0, 2.0),
+                    ("D", 1, 1.0, 0.0, 0.0),
+                ],
+                start=1,
+            )
+        ]

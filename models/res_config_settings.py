@@ -6,6 +6,37 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     cpc_analysis_months = fields.Integer(
-        related="company_id.cpc_analysis_months",
-        readonly=False,
+        related="company_id.cpc_analysis_months", readonly=False
     )
+    cpc_revenue_basis = fields.Selection(
+        related="company_id.cpc_revenue_basis", readonly=False
+    )
+    cpc_amount_type = fields.Selection(
+        related="company_id.cpc_amount_type", readonly=False
+    )
+    cpc_tier_method = fields.Selection(
+        related="company_id.cpc_tier_method", readonly=False
+    )
+    cpc_value_tier_ids = fields.One2many(
+        related="company_id.cpc_value_tier_ids", readonly=False
+    )
+    cpc_rfm_weight_recency = fields.Float(
+        related="company_id.cpc_rfm_weight_recency", readonly=False
+    )
+    cpc_rfm_weight_frequency = fields.Float(
+        related="company_id.cpc_rfm_weight_frequency", readonly=False
+    )
+    cpc_rfm_weight_monetary = fields.Float(
+        related="company_id.cpc_rfm_weight_monetary", readonly=False
+    )
+    cpc_new_days = fields.Integer(related="company_id.cpc_new_days", readonly=False)
+    cpc_loyal_min_orders = fields.Integer(
+        related="company_id.cpc_loyal_min_orders", readonly=False
+    )
+    cpc_at_risk_days = fields.Integer(
+        related="company_id.cpc_at_risk_days", readonly=False
+    )
+    cpc_at_risk_factor = fields.Float(
+        related="company_id.cpc_at_risk_factor", readonly=False
+    )
+    cpc_churn_days = fields.Integer(related="company_id.cpc_churn_days", readonly=False)

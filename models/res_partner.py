@@ -1,0 +1,103 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+from odoo import api, fields, models
+
+from .partner_classification import LIFECYCLE_STAGES
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # The effective classes of the commercial partner, per company, kept by the
+    # classification engine so that customer lists can filter and group by them.
+    value_tier_id = fields.Many2one(
+        "partner.value.tier", string="Value Tier", company_dependent=True, readonly=True
+    )
+    rfm_segment_id = fields.Many2one(
+        "partner.rfm.segment",
+        string="RFM Segment",
+        company_dependent=True,
+        readonly=True,
+    )
+    lifecycle_stage = fields.Selection(
+        LIFECYCLE_STAGES,
+        string="Lifecycle Stage",
+        company_dependent=True,
+        readonly=True,
+    )
+    classification_id = fields.Many2one(
+        "partner.classification",
+        string="Classification",
+        compute="_compute_classification_id",
+        search="_search_classification_id",
+        help="The classification of the commercial partner for the current company.",
+    )
+    classification_tier_id = fields.Many2one(
+        related="classification_id.tier_id", string="Customer Value Tier"
+    )
+    classification_stage = fields.Selection(
+        related="classification_id.stage", string="Customer Lifecycle Stage"
+    )
+    classification_segment_id = fields.Many2one(
+        related="classification_id.segment_id", string="Customer RFM Segment"
+    )
+    classification_rfm_code = fields.Char(related="classification_id.rfm_code")
+    classification_revenue = fields.Monetary(
+        related="classification_id.revenue",
+        currency_field="classification_currency_id",
+        string="Revenue in Window",
+    )
+    classification_currency_id = fields.Many2one(
+        related="classification_id.currency_id", string="Classification Currency"
+    )
+    classification_order_count = fields.Integer(
+        related="classification_id.order_count", string="Orders in Window"
+    )
+    classification_average_order_value = fields.Monetary(
+        related="classification_id.average_order_value",
+        currency_field="classification_currency_id",
+    )
+    classification_first_order_date = fields.Date(
+        related="classification_id.first_order_date"
+    )
+    classification_last_order_date = fields.Date(
+        related="classification_id.last_order_date"
+    )
+    classification_recency_days = fields.Integer(
+        related="classification_id.recency_days"
+    )
+    classification_average_interval_days = fields.Float(
+        related="classification_id.average_interval_days"
+    )
+    classification_is_pinned = fields.Boolean(related="classification_id.is_pinned")
+    classification_pin_reason = fields.Char(related="classification_id.pin_reason")
+    classification_pin_until = fields.Date(related="classification_id.pin_until")
+
+    @api.depends("commercial_partner_id")
+    @api.depends_context("company")
+    def _compute_classification_id(self):
+        classifications = self.env["partner.classification"].search_fetch(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+            ],
+            ["partner_id"],
+        )
+        by_partner = {c.partner_id.id: c for c in classifications}
+        for partner in self:
+            partner.classification_id = by_partner.get(partner.commercial_partner_id.id)
+
+    def _search_classification_id(self, operator, value):
+        classifications = self.env["partner.classification"].search(
+            [("id", operator, value), ("company_id", "=", self.env.company.id)]
+        )
+        return [("commercial_partner_id", "in", classifications.partner_id.ids)]
+
+    def action_open_classification(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "partner.classification",
+            "res_id": self.classification_id.id,
+            "view_mode": "form",
+            "target": "current",
+        }

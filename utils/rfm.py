@@ -1,0 +1,90 @@
+"""RFM scoring and segment rules that live outside the ORM.
+
+Nothing here imports Odoo, so the offline suite tests it directly. The database
+engine (models/partner_classification.py) computes the same scores in SQL; the
+Odoo suite checks that both agree.
+"""
+
+SCORES = (1, 2, 3, 4, 5)
+
+# The eleven usual RFM segments, in the order they are listed to users.
+SEGMENT_CODES = (
+    "champions",
+    "loyal",
+    "potential_loyalist",
+    "new_customers",
+    "promising",
+    "need_attention",
+    "about_to_sleep",
+    "at_risk",
+    "cannot_lose_them",
+    "hibernating",
+    "lost",
+)
+
+
+def quintile_scores(values):
+    """Score each value 1 to 5 by its quintile among ``values``.
+
+    A value scores ``ceil(5 * k / n)``, where ``n`` is the number of values and
+    ``k`` the number of values at most equal to it. Higher values score higher
+    (for recency, pass the last order dates: the most recent scores 5). Equal
+    values always score the same, and take the higher score of the quintiles they
+    straddle, so the rule does not depend on any order among ties.
+    """
+    n = len(values)
+    ordered = sorted(values)
+    scores = []
+    for value in values:
+        at_most = _count_at_most(ordered, value)
+        scores.append((5 * at_most + n - 1) // n)
+    return scores
+
+
+def _count_at_most(ordered, value):
+    low, high = 0, len(ordered)
+    while low < high:
+        middle = (low + high) // 2
+        if ordered[middle] <= value:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def seed_segment(recency, frequency, monetary):
+    """The segment the shipped map gives an R-F-M cell.
+
+    The published range tables overlap; applied first-match they leave New
+    Customers, Promising and Cannot Lose Them unreachable. This rule gives every
+    one of the 125 cells exactly one segment and reaches all eleven. Companies
+    edit the resulting map, not this function.
+    """
+    if recency >= 4 and frequency >= 4 and monetary >= 4:
+        return "champions"
+    if recency <= 2 and frequency >= 4 and monetary >= 4:
+        return "cannot_lose_them"
+    if recency >= 3 and frequency >= 4:
+        return "loyal"
+    if recency <= 2 and frequency >= 3:
+        return "at_risk"
+    if recency == 5 and frequency == 1:
+        return "new_customers"
+    if recency == 4 and frequency == 1:
+        return "promising"
+    if recency >= 4:
+        return "potential_loyalist"
+    if recency == 3 and frequency == 3:
+        return "need_attention"
+    if recency == 3:
+        return "about_to_sleep"
+    if recency == 2:
+        return "hibernating"
+    return "lost"
+
+
+def weighted_score(recency, frequency, monetary, weights):
+    """The weighted mean of the three scores, between 1 and 5."""
+    weight_r, weight_f, weight_m = weights
+    total = weight_r + weight_f + weight_m
+    return (weight_r * recency + weight_f * frequency + weight_m * monetary) / total
