@@ -365,14 +365,19 @@ class DemoHistory:
                         "product_uom_qty": max(1, round(math.exp(rng.gauss(1.5, 0.9)))),
                     }
                 )
-                for product in {
-                    self.products[i]
-                    for i in rng.choices(
-                        range(len(self.products)),
-                        self.product_weights,
-                        k=rng.randint(1, 5),
+                # Sorted: set order changes between runs, the seed must not.
+                for product in self.products.browse(
+                    sorted(
+                        {
+                            self.products[i].id
+                            for i in rng.choices(
+                                range(len(self.products)),
+                                self.product_weights,
+                                k=rng.randint(1, 5),
+                            )
+                        }
                     )
-                }
+                )
             ]
             order = {
                 "partner_id": partner.id,
@@ -433,8 +438,33 @@ class DemoHistory:
             log(f"{step.__name__.replace('_', ' ')}: {time.time() - started:.1f} s")
 
 
+def classify_customers(env):
+    """Customer value: RFM segments, value tiers and lifecycle stages, per company."""
+    classification = env["partner.classification"]
+    lines = ["Customer classes:"]
+    for company in env["res.company"].search([]):
+        result = classification.with_company(company)._cpc_classify(company)
+        lines.append(f"  {company.name}: {result['done']} customers classified")
+        for field, label in (
+            ("tier_id", "tier"),
+            ("segment_id", "segment"),
+            ("stage", "stage"),
+        ):
+            groups = classification.with_company(company)._read_group(
+                [("company_id", "=", company.id)], [field], ["__count"]
+            )
+            if field == "stage":
+                names = dict(classification._fields["stage"].selection)
+                counts = [(names.get(value, "-"), count) for value, count in groups]
+            else:
+                counts = [(value.display_name or "-", count) for value, count in groups]
+            listed = ", ".join(f"{name} {count}" for name, count in counts)
+            lines.append(f"    by {label}: {listed}")
+    return lines
+
+
 # Each entry runs one classification of the addon and returns its summary lines.
-CLASSIFICATIONS = []
+CLASSIFICATIONS = [classify_customers]
 
 
 def summarise_history(env):
