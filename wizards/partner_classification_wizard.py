@@ -3,6 +3,10 @@ from odoo import api, fields, models
 
 from ..models.partner_classification import LIFECYCLE_STAGES
 
+# The preview counts every move but lists only the first ones: a list of 100,000
+# lines helps nobody and costs a lot to build.
+PREVIEW_LINES = 1000
+
 
 class PartnerClassificationWizard(models.TransientModel):
     """Recompute customer classes now, after a preview of what would move."""
@@ -35,6 +39,7 @@ class PartnerClassificationWizard(models.TransientModel):
     tier_moves = fields.Integer(string="Tier Changes", readonly=True)
     segment_moves = fields.Integer(string="Segment Changes", readonly=True)
     stage_moves = fields.Integer(string="Stage Changes", readonly=True)
+    listed_count = fields.Integer(string="Changes Listed", readonly=True)
 
     @api.model
     def default_get(self, fields_list):
@@ -95,7 +100,10 @@ class PartnerClassificationWizard(models.TransientModel):
                     ln["old_segment_id"] != ln["new_segment_id"] for ln in lines
                 ),
                 "stage_moves": sum(ln["old_stage"] != ln["new_stage"] for ln in lines),
-                "line_ids": [fields.Command.create(line) for line in lines],
+                "listed_count": min(len(lines), PREVIEW_LINES),
+                "line_ids": [
+                    fields.Command.create(line) for line in lines[:PREVIEW_LINES]
+                ],
             }
         )
         return self._reopen()

@@ -1,0 +1,303 @@
+"""Benchmark of the customer classification engine at scale.
+
+Builds (set-based SQL, seeded) N customers and L confirmed order lines on about
+3 x N orders, then times, in one Odoo process:
+
+- the baseline: the bare SQL aggregate of those orders with quintile scores and one
+  set-based UPDATE of as many rows into a scratch table;
+- run 1: the first full classification;
+- run 2: the same again with no data change (must write no partner, no
+  classification and no history row);
+- run 3: after 5% of the customers received a new order.
+
+Prints every figure, its ratio to the baseline, and the peak memory of the process.
+Run by scripts/benchmark.sh, which prepares the database:
+    benchmark_customers.py --config ODOO_CONF --database DB [--customers N]
+                           [--lines N]
+"""
+
+import argparse
+import cProfile
+import pstats
+import resource
+import sys
+import time
+
+import odoo
+from odoo import SUPERUSER_ID
+from odoo.tools import SQL
+
+
+def peak_memory_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Bench:
+    def __init__(self, env, customers, lines):
+        self.env, self.cr = env, env.cr
+        self.customers, self.lines = customers, lines
+        self.orders = 3 * customers
+        self.company = env.company
+        self.figures = {}
+
+    def timed(self, label, function):
+        started = time.perf_counter()
+        result = function()
+        self.cr.commit()
+        self.figures[label] = time.perf_counter() - started
+        return result
+
+    # -- data ------------------------------------------------------------------
+    def build(self):
+        cr, company = self.cr, self.company
+        cr.execute("SELECT setseed(0.42)")
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO res_partner (name, complete_name, active, type, is_company,
+                                         autopost_bills, lang, create_date, write_date,
+                                         create_uid, write_uid)
+                SELECT 'Bench Customer ' || g, 'Bench Customer ' || g, TRUE, 'contact',
+                       TRUE, 'ask', 'en_US', now(), now(), 1, 1
+                  FROM generate_series(1, %s) g
+                """,
+                self.customers,
+            )
+        )
+        cr.execute(
+            "UPDATE res_partner SET commercial_partner_id = id "
+            "WHERE name LIKE 'Bench Customer %' AND commercial_partner_id IS NULL"
+        )
+        cr.execute(
+            "CREATE TABLE bench_partner AS "
+            "SELECT id, row_number() OVER (ORDER BY id) rn "
+            "FROM res_partner WHERE name LIKE 'Bench Customer %'"
+        )
+        cr.execute("CREATE UNIQUE INDEX ON bench_partner (rn)")
+        # Every customer orders once; the other orders go mostly to few customers.
+        self._insert_orders(
+            SQL(
+                """
+                SELECT g, CASE WHEN g <= %(n)s THEN g
+                               ELSE 1 + floor(power(random(), 3) * %(n)s)::int
+                          END AS rn,
+                       now() - random() * interval '730 days' AS day
+                  FROM generate_series(1, %(orders)s) g
+                """,
+                n=self.customers,
+                orders=self.orders,
+            ),
+            "BENCH/",
+        )
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO sale_order_line (order_id, name, product_uom_qty,
+                       price_unit,
+                       price_subtotal, price_total, customer_lead, company_id,
+                       create_date, write_date, create_uid, write_uid)
+                SELECT o.id, 'Bench line', 1 + floor(random() * 5), p.price,
+                       0, 0, 0, %(company)s, now(), now(), 1, 1
+                  FROM generate_series(1, %(lines)s) g
+                  JOIN LATERAL (SELECT round((5 + random() * 195)::numeric, 2) AS price)
+                       p ON TRUE
+                  JOIN (SELECT id, row_number() OVER (ORDER BY id) AS rn
+                          FROM sale_order WHERE name LIKE %(pattern)s) o
+                    ON o.rn = 1 + mod(g, %(orders)s)
+                """,
+                pattern="BENCH/%",
+                company=company.id,
+                lines=self.lines,
+                orders=self.orders,
+            )
+        )
+        self._total_orders("BENCH/")
+        cr.commit()
+
+    def _insert_orders(self, rows, prefix):
+        company = self.company
+        self.cr.execute(
+            SQL(
+                """
+                INSERT INTO sale_order (name, partner_id, partner_invoice_id,
+                       partner_shipping_id, company_id, date_order, state, currency_id,
+                       currency_rate, amount_untaxed, amount_tax, amount_total,
+                       create_date, write_date, create_uid, write_uid)
+                SELECT %(prefix)s || s.g, p.id, p.id, p.id, %(company)s, s.day, 'sale',
+                       %(currency)s, 1.0, 0, 0, 0, now(), now(), 1, 1
+                  FROM (%(rows)s) s JOIN bench_partner p ON p.rn = s.rn
+                """,
+                prefix=prefix,
+                company=company.id,
+                currency=company.currency_id.id,
+                rows=rows,
+            )
+        )
+
+    def _total_orders(self, prefix):
+        self.cr.execute(
+            SQL(
+                """
+                UPDATE sale_order o
+                   SET amount_untaxed = t.untaxed,
+                       amount_total = round(t.untaxed * 1.13, 2),
+                       amount_tax = round(t.untaxed * 0.13, 2)
+                  FROM (SELECT order_id, sum(product_uom_qty * price_unit) AS untaxed
+                          FROM sale_order_line GROUP BY order_id) t
+                 WHERE t.order_id = o.id AND o.name LIKE %s
+                """,
+                prefix + "%",
+            )
+        )
+
+    def add_new_orders(self):
+        """One new order with three lines for 5% of the customers, dated yesterday."""
+        self._insert_orders(
+            SQL(
+                "SELECT rn AS g, rn, now() - interval '1 day' AS day "
+                "FROM bench_partner WHERE mod(rn, 20) = 0"
+            ),
+            "BENCH-NEW/",
+        )
+        self.cr.execute(
+            SQL(
+                """
+                INSERT INTO sale_order_line (order_id, name, product_uom_qty,
+                       price_unit,
+                       price_subtotal, price_total, customer_lead, company_id,
+                       create_date, write_date, create_uid, write_uid)
+                SELECT o.id, 'Bench line', 2, 50, 0, 0, 0, %s, now(), now(), 1, 1
+                  FROM sale_order o, generate_series(1, 3)
+                 WHERE o.name LIKE %s
+                """,
+                self.company.id,
+                "BENCH-NEW/%",
+            )
+        )
+        self._total_orders("BENCH-NEW/")
+        self.cr.commit()
+
+    # -- measures --------------------------------------------------------------
+    def baseline(self):
+        cr = self.cr
+        cr.execute(
+            "CREATE TABLE bench_scratch "
+            "(partner_id int PRIMARY KEY, r int, f int, m int)"
+        )
+        cr.execute("INSERT INTO bench_scratch SELECT id, 0, 0, 0 FROM bench_partner")
+        cr.commit()
+
+        def run():
+            cr.execute(
+                SQL(
+                    """
+                    UPDATE bench_scratch s SET r = a.r, f = a.f, m = a.m
+                      FROM (
+                        SELECT partner_id,
+                               ntile(5) OVER (ORDER BY last_day) AS r,
+                               ntile(5) OVER (ORDER BY orders) AS f,
+                               ntile(5) OVER (ORDER BY revenue) AS m
+                          FROM (SELECT p.commercial_partner_id AS partner_id,
+                                       max(o.date_order::date) AS last_day,
+                                       count(*) AS orders,
+                                       sum(o.amount_untaxed / o.currency_rate)
+                                           AS revenue
+                                  FROM sale_order o
+                                  JOIN res_partner p ON p.id = o.partner_id
+                                 WHERE o.company_id = %s AND o.state = 'sale'
+                                 GROUP BY 1) agg
+                      ) a
+                     WHERE s.partner_id = a.partner_id
+                    """,
+                    self.company.id,
+                )
+            )
+
+        self.timed("baseline", run)
+
+    def classify(self, label):
+        Classification = self.env["partner.classification"]
+        self.cr.execute("SELECT txid_current()")
+        xid = self.cr.fetchone()[0] % 2**32
+        result = self.timed(label, lambda: Classification._cpc_classify(self.company))
+        written = {}
+        for table in (
+            "res_partner",
+            "partner_classification",
+            "partner_classification_history",
+        ):
+            self.cr.execute(
+                SQL(
+                    "SELECT count(*) FROM %s WHERE xmin = %s::text::xid",
+                    SQL.identifier(table),
+                    xid,
+                )
+            )
+            written[table] = self.cr.fetchone()[0]
+        self.figures[f"{label} memory"] = peak_memory_mb()
+        return result, written
+
+
+def main(argv):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the 5%% run, print the top"
+    )
+    args = parser.parse_args(argv)
+    odoo.tools.config.parse_config(
+        ["-c", args.config, "-d", args.database, "--log-level=warn"]
+    )
+    registry = odoo.modules.registry.Registry(args.database)
+    out = sys.stdout
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, SUPERUSER_ID, {})
+        bench = Bench(env, args.customers, args.lines)
+        started = time.perf_counter()
+        bench.build()
+        cr.execute("ANALYZE")
+        out.write(
+            f"data: {args.customers} customers, {bench.orders} orders, {args.lines} "
+            f"order lines, built in {time.perf_counter() - started:.1f} s\n"
+        )
+        bench.baseline()
+        first, written_first = bench.classify("first run")
+        again, written_again = bench.classify("no-change run")
+        bench.add_new_orders()
+        cr.execute("ANALYZE sale_order")
+        cr.commit()
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        after, written_after = bench.classify("5% new orders run")
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+
+    base = bench.figures["baseline"]
+    out.write(f"baseline (SQL aggregate + quintiles + one UPDATE): {base:.2f} s\n")
+    for label, result, written, target in (
+        ("first run", first, written_first, "<= 60 s"),
+        ("no-change run", again, written_again, "<= 3 x baseline, writes nothing"),
+        ("5% new orders run", after, written_after, "<= 30 s"),
+    ):
+        seconds = bench.figures[label]
+        out.write(
+            f"{label}: {seconds:.2f} s ({seconds / base:.1f} x baseline), "
+            f"{result['done']} customers written; rows written: "
+            f"{written['res_partner']} partners, "
+            f"{written['partner_classification']} classifications, "
+            f"{written['partner_classification_history']} history "
+            f"[target {target}]\n"
+        )
+    out.write(
+        f"peak memory of the Odoo process: {peak_memory_mb():.0f} MB "
+        "[target < 1024 MB]\n"
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
