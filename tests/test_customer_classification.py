@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 import random
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -401,6 +402,7 @@ class TestRunsAndHistory(ClassificationCase):
         )
         self.assertEqual(row.tier_id, pinned)
         self.assertEqual(row.computed_tier_id, computed)
+        self.assertIn("A - Key → C - Regular", self.partner.message_ids[0].body)
         self.assertEqual(self.partner.value_tier_id, pinned)
         manual = self._history().filtered(lambda h: h.source == "manual")
         self.assertEqual(manual.new_tier_id, pinned)
@@ -415,6 +417,26 @@ class TestRunsAndHistory(ClassificationCase):
             lambda h: h.source == "scheduled" and h.change_type == "tier"
         )
         self.assertEqual(lapse.sorted("id")[-1].new_tier_id, computed)
+
+    def test_a_crash_mid_run_leaves_nothing_half_written(self):
+        self._classify()
+        self._order(self.partner, 100, TODAY - timedelta(days=1))
+        history = self._history()
+        with (
+            patch.object(
+                type(self.Classification),
+                "_cpc_post_run_notes",
+                side_effect=RuntimeError("power cut"),
+            ),
+            self.assertRaises(RuntimeError),
+        ):
+            self._classify(day=TODAY + timedelta(days=400))
+        self.env.invalidate_all()
+        self.assertEqual(self._history(), history)
+        self.assertEqual(self._row(self.partner).stage, "new")
+        # The next run does the whole work again.
+        self._classify(day=TODAY + timedelta(days=400))
+        self.assertEqual(self._row(self.partner).stage, "churned")
 
     def test_pin_needs_a_reason(self):
         self._classify()
