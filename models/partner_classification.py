@@ -50,6 +50,12 @@ TRACKED = (
 # Columns of cpc_diff holding the old and the new effective classes, as in TRACKED.
 OLD_COLUMNS = ("old_tier_id", "old_segment_id", "old_stage")
 NEW_COLUMNS = ("new_tier_id", "segment_id", "new_stage")
+# A row of cpc_diff (alias d) whose effective classes change, not only its figures.
+CLASSES_CHANGE = SQL(
+    "(%s) IS DISTINCT FROM (%s)",
+    SQL(", ").join(SQL.identifier("d", c) for c in OLD_COLUMNS),
+    SQL(", ").join(SQL.identifier("d", c) for c in NEW_COLUMNS),
+)
 
 
 class PartnerClassification(models.Model):
@@ -836,10 +842,9 @@ class PartnerClassification(models.Model):
                 """
                 UPDATE res_partner p SET %(assignments)s
                   FROM cpc_diff d
-                 WHERE d.partner_id = p.id
-                   AND (d.old_tier_id, d.old_segment_id, d.old_stage)
-                       IS DISTINCT FROM (d.new_tier_id, d.segment_id, d.new_stage)
+                 WHERE d.partner_id = p.id AND %(classes_change)s
                 """,
+                classes_change=CLASSES_CHANGE,
                 assignments=self._mirror_assignments(
                     company,
                     [SQL.identifier("d", c) for c in NEW_COLUMNS],
@@ -858,14 +863,15 @@ class PartnerClassification(models.Model):
         classified before."""
         cr = self.env.cr
         cr.execute(
-            """
-            SELECT partner_id, old_tier_id, new_tier_id, old_segment_id, segment_id,
-                   old_stage, new_stage
-              FROM cpc_diff
-             WHERE classification_id IS NOT NULL
-               AND (old_tier_id, old_segment_id, old_stage)
-                   IS DISTINCT FROM (new_tier_id, segment_id, new_stage)
-            """
+            SQL(
+                """
+                SELECT d.partner_id, d.old_tier_id, d.new_tier_id, d.old_segment_id,
+                       d.segment_id, d.old_stage, d.new_stage
+                  FROM cpc_diff d
+                 WHERE d.classification_id IS NOT NULL AND %s
+                """,
+                CLASSES_CHANGE,
+            )
         )
         rows = cr.fetchall()
         if not rows:

@@ -218,8 +218,11 @@ cpc_install_db() {
     problems+=$(grep -E "^[0-9-]+ [0-9:,]+ [0-9]+ WARNING .*($CPC_MODULE|no access rules)" "$log" || true)
     if [ "$rc" -ne 0 ] || [ -n "$problems" ]; then
         printf '%s\n' "$problems" | head -n 40 >&2
-        grep -E -A25 '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log" | head -n 80 >&2 || true
-        cpc_log "installing $CPC_MODULE failed (exit $rc); full log: $log"
+        printf -- '--- end of the install log ---\n' >&2
+        tail -n 60 "$log" >&2
+        mkdir -p "$CPC_REPO/.test-results"
+        cp "$log" "$CPC_REPO/.test-results/install.log"
+        cpc_log "installing $CPC_MODULE failed (exit $rc); log: .test-results/install.log"
         return 1
     fi
 }
