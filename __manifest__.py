@@ -27,6 +27,11 @@
         "wizards/partner_classification_wizard_views.xml",
         "views/customer_product_classification_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "customer_product_classification/static/tests/tours/*.js",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "application": True,
 }

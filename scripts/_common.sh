@@ -140,7 +140,10 @@ cpc_ensure_venv() {
     wanted=$({
         "$CPC_PYTHON" --version 2>&1
         cat "$CPC_REPO/requirements.txt" "$CPC_REPO/scripts/requirements-dev.txt"
-        if [ "$with_odoo" = 1 ]; then cpc_odoo_requirements; fi
+        if [ "$with_odoo" = 1 ]; then
+            cpc_odoo_requirements
+            cat "$CPC_REPO/scripts/requirements-odoo-tests.txt"
+        fi
     } | sha256sum | cut -c1-16)
     if [ -x "$CPC_VENV/bin/python" ] && [ "$(cat "$CPC_VENV/.cpc-stamp" 2>/dev/null)" = "$wanted" ]; then
         return
@@ -166,6 +169,8 @@ cpc_ensure_venv() {
             || cpc_die "Odoo's Python requirements did not install"
         "${pip[@]}" -r "$CPC_REPO/scripts/requirements-odoo-tests.txt" 2>&1 \
             | grep -v '^WARNING: Location' >&2 || true
+        "$CPC_VENV/bin/python" -c 'import importlib.metadata as m, websocket; m.version("pytest-odoo")' \
+            || cpc_die "the Odoo test tools did not install"
     fi
     cpc_log "installing the addon's and the test tools' Python requirements"
     "${pip[@]}" -r "$CPC_REPO/requirements.txt" -r "$CPC_REPO/scripts/requirements-dev.txt" 2>&1 \

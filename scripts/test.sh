@@ -52,6 +52,8 @@ odoo_state=skipped
 odoo_rc=0
 if [ "$with_odoo" = 1 ]; then
     cpc_ensure_postgres
+    # Browser tests (tours) run in Debian's Chromium.
+    cpc_apt_install chromium
     conf=$work/odoo.conf
     cpc_write_odoo_config "$conf" "$work/data"
     if cpc_install_db "$conf" "$db" "$work/install.log"; then
