@@ -6,3 +6,4 @@ from . import partner_classification_history
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import ir_module_module

@@ -115,3 +115,7 @@ class TestFoundation(TransactionCase):
         self.assertEqual(
             manager.with_context(lang="zh_CN").full_name, "客户与产品分类 / 经理"
         )
+        # Default tiers were created in code, before Chinese was installed.
+        tier = self.env.company.cpc_value_tier_ids.filtered(lambda t: t.code == "A")
+        self.assertEqual(tier.with_context(lang="zh_CN").name, "A - 核心")
+        self.assertEqual(tier.with_context(lang="en_US").name, "A - Key")

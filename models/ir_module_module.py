@@ -1,0 +1,21 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+from odoo import models
+
+
+class IrModuleModule(models.Model):
+    _inherit = "ir.module.module"
+
+    def _load_module_terms(
+        self, modules, langs, overwrite=False, imported_module=False
+    ):
+        result = super()._load_module_terms(
+            modules, langs, overwrite=overwrite, imported_module=imported_module
+        )
+        # Default tiers are created in code, so a language installed later does not
+        # reach them through the .po files: name them in it here.
+        if "customer_product_classification" in modules:
+            tiers = (
+                self.env["partner.value.tier"].sudo().with_context(active_test=False)
+            )
+            tiers.search([])._cpc_translate_default_names()
+        return result
