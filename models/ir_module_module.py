@@ -17,5 +17,6 @@ class IrModuleModule(models.Model):
             tiers = (
                 self.env["partner.value.tier"].sudo().with_context(active_test=False)
             )
-            tiers.search([])._cpc_translate_default_names()
+            defaults = tiers.search([("code", "in", ["A", "B", "C", "D"])])
+            defaults._cpc_translate_default_names()
         return result
