@@ -19,7 +19,8 @@ class TestCustomerMetrics(ClassificationCase):
         delivery = self._customer("Dock", parent_id=company.id, type="delivery")
         self._order(company, 100, TODAY - timedelta(days=50))
         self._order(contact, 200, TODAY - timedelta(days=20))
-        self._order(delivery, 300, TODAY - timedelta(days=10))
+        # A locked order is still a confirmed order.
+        self._order(delivery, 300, TODAY - timedelta(days=10)).action_lock()
         self._order(contact, 5000, TODAY - timedelta(days=5), state="draft")
         self._order(contact, 7000, TODAY - timedelta(days=4), state="cancel")
         self._classify()
