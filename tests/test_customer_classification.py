@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, freeze_time, tagged
 
 from ..utils.rfm import SEGMENT_CODES, quintile_scores, seed_segment
+from ..wizards import partner_classification_wizard as wizard_module
 from .common import TODAY, ClassificationCase
 
 
@@ -354,6 +355,26 @@ class TestRunsAndHistory(ClassificationCase):
         self.assertEqual(wizard.line_ids.partner_id, self.partner)
         wizard.action_apply()
         self.assertEqual(self._history().mapped("source"), ["wizard"] * 3)
+
+    def test_preview_counts_every_move_but_lists_the_first(self):
+        others = self.env["res.partner"].create(
+            [{"name": f"Many {i}"} for i in range(3)]
+        )
+        for other in others:
+            self._order(other, 100, TODAY - timedelta(days=10))
+        with patch.object(wizard_module, "PREVIEW_LINES", 2):
+            wizard = self.env["partner.classification.wizard"].create({})
+            wizard.action_preview()
+        self.assertEqual(wizard.changed_count, 4)
+        self.assertEqual(wizard.listed_count, 2)
+        self.assertEqual(len(wizard.line_ids), 2)
+
+    def test_contacts_find_their_company_classification(self):
+        self._classify()
+        contact = self._customer("Colleague", parent_id=self.partner.id)
+        row = self._row(self.partner)
+        found = self.env["res.partner"].search([("classification_id", "=", row.id)])
+        self.assertEqual(found, self.partner | contact)
 
     def test_wizard_on_a_selection_writes_only_it(self):
         other = self._customer("Untouched")
