@@ -398,8 +398,7 @@ class PartnerClassification(models.Model):
         (commercial partners) only restricts what is written. With ``limit``, at
         most that many changed customers are written (lowest ids first): a run is
         idempotent, so the next one carries on (``limit=0`` only counts). With
-        ``preview``, nothing is
-        written and the changes are returned.
+        ``preview``, nothing is written and the changes are returned.
 
         :return: dict with ``changed`` (customers whose row changes), ``done``
             (written now), ``remaining`` and, in preview, ``changes``: a list of

@@ -130,12 +130,15 @@ class ResCompany(models.Model):
                     )
                 )
 
-    @api.constrains("cpc_value_tier_ids", "cpc_tier_method")
+    @api.constrains("cpc_tier_method")
+    def _check_cpc_tier_method(self):
+        # A company being created has no ladder yet: it gets the default one right
+        # after, and that write is checked by _check_cpc_value_tiers.
+        self.filtered("cpc_value_tier_ids")._check_cpc_value_tiers()
+
+    @api.constrains("cpc_value_tier_ids")
     def _check_cpc_value_tiers(self):
         for company in self:
-            if not company.cpc_value_tier_ids:
-                # A company being created gets its default ladder right after.
-                continue
             try:
                 company._cpc_value_tiers()._check_ladder(company.cpc_tier_method)
             except ValidationError as error:

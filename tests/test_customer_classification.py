@@ -238,6 +238,12 @@ class TestValueTiers(ClassificationCase):
         self.env.invalidate_all()
         self.assertEqual(self._tier("A").revenue_share, 80, "nothing is half-written")
 
+    def test_settings_refuse_an_empty_ladder(self):
+        with self.assertRaisesRegex(ValidationError, "at least one active value tier"):
+            self.company.cpc_value_tier_ids = [
+                Command.delete(tier.id) for tier in self.company.cpc_value_tier_ids
+            ]
+
     def test_settings_view_saves_a_consistent_ladder(self):
         settings = Form(self.env["res.config.settings"])
         settings.cpc_tier_method = "threshold"
