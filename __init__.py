@@ -3,3 +3,10 @@ from . import models, wizards
 
 def post_init_hook(env):
     env["res.company"].search([])._cpc_create_default_tiers()
+
+
+def uninstall_hook(env):
+    # The fields schemes created on customers and products go with the addon.
+    env["ir.model.fields"].search(
+        [("name", "=like", "x_cpc_scheme%"), ("state", "=", "manual")]
+    ).unlink()

@@ -3,7 +3,13 @@ from . import partner_rfm_cell
 from . import partner_value_tier
 from . import partner_classification
 from . import partner_classification_history
+from . import classification_scheme
+from . import classification_category
+from . import classification_rule
+from . import classification_mixin
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import product_template
 from . import ir_module_module
+from . import classification_importer

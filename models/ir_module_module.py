@@ -19,4 +19,9 @@ class IrModuleModule(models.Model):
             )
             defaults = tiers.search([("code", "in", ["A", "B", "C", "D"])])
             defaults._cpc_translate_default_names()
+            # Scheme fields are created in code too: label them in the new language.
+            schemes = self.env["classification.scheme"].sudo()
+            schemes.with_context(active_test=False).search(
+                [("field_id", "!=", False)]
+            )._sync_field_label()
         return result

@@ -5,7 +5,12 @@ from .partner_classification import LIFECYCLE_STAGES
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _inherit = ["res.partner", "classification.mixin"]
+
+    cpc_employee_count = fields.Integer(
+        string="Employees",
+        help="Head count of the company, for classification rules by company size.",
+    )
 
     # The effective classes of the commercial partner, per company, kept by the
     # classification engine so that customer lists can filter and group by them.
@@ -71,6 +76,26 @@ class ResPartner(models.Model):
     classification_is_pinned = fields.Boolean(related="classification_id.is_pinned")
     classification_pin_reason = fields.Char(related="classification_id.pin_reason")
     classification_pin_until = fields.Date(related="classification_id.pin_until")
+
+    @api.model
+    def _commercial_fields(self):
+        # The commercial partner carries the categories; its contacts copy them.
+        return [
+            *super()._commercial_fields(),
+            "cpc_employee_count",
+            *self._cpc_scheme_fields(),
+        ]
+
+    def _cpc_rule_targets(self):
+        return self.filtered(lambda partner: partner == partner.commercial_partner_id)
+
+    @api.model
+    def _cpc_rule_domain(self):
+        return ["|", ("is_company", "=", True), ("parent_id", "=", False)]
+
+    @api.model
+    def _cpc_form_readonly(self):
+        return "parent_id and not is_company"
 
     @api.depends("commercial_partner_id")
     @api.depends_context("company")

@@ -28,13 +28,17 @@ def _rows():
 
 
 def _defined_models():
-    """Models created by the addon: classes with a _name that is not just inherited."""
+    """Models with a table created by the addon: not abstract, not just inherited."""
     models = set()
     for path in addon_files(".py"):
         if path.relative_to(ADDON).parts[0] not in ("models", "wizards", "report"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.ClassDef):
+            if not isinstance(node, ast.ClassDef) or any(
+                isinstance(base, ast.Attribute) and base.attr == "AbstractModel"
+                for base in node.bases
+            ):
+                # Abstract models have no table and take no access line.
                 continue
             attributes = {
                 target.id: statement.value

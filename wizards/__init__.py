@@ -1,1 +1,2 @@
 from . import partner_classification_wizard
+from . import classification_import_wizard

@@ -1,0 +1,199 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+CODE_SEPARATOR = "-"
+
+
+class ClassificationCategory(models.Model):
+    """A coded category of a scheme; categories form a tree within their scheme."""
+
+    _name = "classification.category"
+    _description = "Classification Category"
+    _parent_store = True
+    _rec_name = "complete_name"
+    _order = "scheme_id, sort_path, id"
+
+    scheme_id = fields.Many2one(
+        "classification.scheme", required=True, index=True, ondelete="cascade"
+    )
+    applies_to = fields.Selection(related="scheme_id.applies_to", store=True)
+    company_id = fields.Many2one(related="scheme_id.company_id", store=True)
+    parent_id = fields.Many2one(
+        "classification.category",
+        string="Parent Category",
+        index=True,
+        ondelete="restrict",
+        domain="[('scheme_id', '=', scheme_id), ('id', '!=', id)]",
+    )
+    parent_path = fields.Char(index=True)
+    child_ids = fields.One2many(
+        "classification.category", "parent_id", string="Sub-categories"
+    )
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(required=True, help="Unique within the scheme.")
+    complete_name = fields.Char(
+        compute="_compute_complete_name",
+        search="_search_complete_name",
+        recursive=True,
+    )
+    complete_code = fields.Char(
+        compute="_compute_complete_code",
+        store=True,
+        recursive=True,
+        index=True,
+        help="The codes from the top category down, e.g. EAST-SH.",
+    )
+    sequence = fields.Integer(default=10, help="Order among sibling categories.")
+    sort_path = fields.Char(
+        compute="_compute_sort_path", store=True, recursive=True, index=True
+    )
+    color = fields.Integer()
+    description = fields.Text(translate=True)
+    active = fields.Boolean(default=True)
+    industry_id = fields.Many2one(
+        "res.partner.industry",
+        help="Odoo's industry this category stands for, when the scheme classifies "
+        "by industry.",
+    )
+    record_count = fields.Integer(
+        string="Classified Records", compute="_compute_record_count"
+    )
+
+    @api.depends("name", "parent_id.complete_name")
+    @api.depends_context("lang")
+    def _compute_complete_name(self):
+        # Not stored: names are translated, so is the path built from them.
+        for category in self:
+            if category.parent_id:
+                category.complete_name = (
+                    f"{category.parent_id.complete_name} / {category.name}"
+                )
+            else:
+                category.complete_name = category.name
+
+    def _compute_display_name(self):
+        for category in self:
+            category.display_name = category.complete_name
+
+    def _search_complete_name(self, operator, value):
+        if operator not in ("ilike", "not ilike", "=", "!=", "like", "=ilike", "in"):
+            return [("name", operator, value)]
+        if operator == "in" or not isinstance(value, str) or " / " not in value:
+            return [("name", operator, value)]
+        # "East / Shang" finds Shanghai under East: the last part names the
+        # category, the other parts its ancestors.
+        *ancestors, leaf = (part.strip() for part in value.split(" / "))
+        domain = [("name", operator, leaf)]
+        prefix = "parent_id."
+        for ancestor in reversed(ancestors):
+            domain.append((f"{prefix}name", operator, ancestor))
+            prefix += "parent_id."
+        return domain
+
+    @api.depends("code", "parent_id.complete_code")
+    def _compute_complete_code(self):
+        for category in self:
+            if category.parent_id:
+                category.complete_code = (
+                    f"{category.parent_id.complete_code}{CODE_SEPARATOR}{category.code}"
+                )
+            else:
+                category.complete_code = category.code
+
+    @api.depends("sequence", "code", "parent_id.sort_path")
+    def _compute_sort_path(self):
+        for category in self:
+            own = f"{category.sequence:08d}:{category.code or ''}/"
+            category.sort_path = (category.parent_id.sort_path or "") + own
+
+    def _compute_record_count(self):
+        for category in self:
+            scheme = category.scheme_id
+            category.record_count = scheme._count_classified(
+                self.search([("id", "child_of", category.id)])
+            )
+
+    @api.constrains("parent_id", "scheme_id")
+    def _check_parent(self):
+        if self._has_cycle():
+            raise ValidationError(self.env._("A category cannot be its own ancestor."))
+        for category in self:
+            if (
+                category.parent_id
+                and category.parent_id.scheme_id != category.scheme_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(category)s and its parent %(parent)s belong to different "
+                        "schemes.",
+                        category=category.name,
+                        parent=category.parent_id.name,
+                    )
+                )
+
+    @api.constrains("code", "scheme_id")
+    def _check_code(self):
+        for category in self:
+            if CODE_SEPARATOR in category.code or ";" in category.code:
+                raise ValidationError(
+                    self.env._(
+                        "The code %(code)s of %(category)s may not contain "
+                        "'%(separator)s' or ';'.",
+                        code=category.code,
+                        category=category.name,
+                        separator=CODE_SEPARATOR,
+                    )
+                )
+        groups = self.with_context(active_test=False)._read_group(
+            [
+                ("scheme_id", "in", self.scheme_id.ids),
+                ("code", "in", self.mapped("code")),
+            ],
+            ["scheme_id", "code"],
+            ["__count"],
+        )
+        for scheme, code, count in groups:
+            if count > 1:
+                raise ValidationError(
+                    self.env._(
+                        "The code %(code)s is used twice in the scheme %(scheme)s.",
+                        code=code,
+                        scheme=scheme.name,
+                    )
+                )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        for scheme in self.scheme_id:
+            categories = self.filtered(lambda c, s=scheme: c.scheme_id == s)
+            if scheme._count_classified(categories, limit=1):
+                used = categories.filtered(
+                    lambda c, s=scheme: s._count_classified(c, limit=1)
+                )[:1]
+                raise UserError(
+                    self.env._(
+                        "Records are classified in %(category)s: archive the "
+                        "category instead of deleting it.",
+                        category=used.complete_name,
+                    )
+                )
+        orphans = self.with_context(active_test=False).child_ids - self
+        if orphans:
+            raise UserError(
+                self.env._(
+                    "%(category)s has sub-categories: delete or move them first.",
+                    category=orphans[0].parent_id.complete_name,
+                )
+            )
+
+    def action_open_records(self):
+        self.ensure_one()
+        model = self.scheme_id._target_model()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.complete_name,
+            "res_model": model,
+            "view_mode": "list,form",
+            "domain": [("classification_category_ids", "child_of", self.id)],
+        }

@@ -1,0 +1,486 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+import io
+from collections import defaultdict
+
+from odoo import Command, api, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..utils import spreadsheet
+from .classification_scheme import SCHEME_TARGETS
+
+# Columns naming the record, strongest first.
+RECORD_COLUMNS = ("external_id", "reference", "name")
+VALUE_SEPARATOR = ";"
+# What "reference" means for each kind of record.
+REFERENCE_FIELDS = {"partner": "ref", "product": "default_code"}
+
+
+class ClassificationImporter(models.AbstractModel):
+    """Checks and applies a spreadsheet placing records in categories.
+
+    The file has one row per record: a column naming the record (external_id,
+    reference or name) and one column per scheme, headed by the scheme's code,
+    holding category codes (several separated by ";" in a several-value
+    scheme). Every row is checked before anything is written: one wrong row
+    means nothing is written.
+    """
+
+    _name = "classification.importer"
+    _description = "Classification Import"
+
+    # ------------------------------------------------------------------
+    # Checking
+    # ------------------------------------------------------------------
+    @api.model
+    def _check_file(self, kind, content, filename):
+        """Read and check a file; return the plan to apply and the errors.
+
+        The result is a dict: ``errors`` (messages naming the row), ``rows`` (the
+        number of data rows), ``preview`` (per row: number, record, changes) and
+        ``plan`` ({field name: {value: record ids}}) when there is no error.
+        """
+        try:
+            rows = spreadsheet.read_sheet(content, filename)
+        except spreadsheet.SheetError as error:
+            return self._result([self._sheet_error_message(error)])
+        header, data = rows[0], rows[1:]
+        columns, errors = self._check_header(kind, header)
+        if errors:
+            return self._result(errors)
+        data = [
+            (number, cells)
+            for number, cells in enumerate(data, start=2)
+            if any(cell_kind != spreadsheet.EMPTY for cell_kind, __ in cells)
+        ]
+        if not data:
+            return self._result([self.env._("The file has a header but no rows.")])
+        return self._check_rows(kind, columns, data)
+
+    def _result(self, errors, rows=0, preview=None, plan=None):
+        return {
+            "errors": errors,
+            "rows": rows,
+            "preview": preview or [],
+            "plan": plan if not errors else None,
+        }
+
+    def _sheet_error_message(self, error):
+        if error.code == "extension":
+            return self.env._(
+                "%(file)s is not a .xlsx, .xls or .csv file.", file=error.detail
+            )
+        if error.code == "empty":
+            return self.env._("The file is empty.")
+        return self.env._(
+            "The file cannot be read, it may be damaged: %(reason)s",
+            reason=error.detail,
+        )
+
+    def _check_header(self, kind, header):
+        """Map the header's columns to record columns and schemes."""
+        schemes = self.env["classification.scheme"]._active_for(SCHEME_TARGETS[kind])
+        by_code = {scheme.code.casefold(): scheme for scheme in schemes}
+        columns, errors, seen = {}, [], set()
+        for index, (cell_kind, value) in enumerate(header):
+            if cell_kind == spreadsheet.EMPTY:
+                continue
+            label = str(value).strip()
+            key = label.casefold()
+            if cell_kind != spreadsheet.TEXT:
+                errors.append(
+                    self.env._(
+                        "Row 1, column %(column)s: the header %(value)s is not text.",
+                        column=index + 1,
+                        value=label,
+                    )
+                )
+            elif key in seen:
+                errors.append(
+                    self.env._(
+                        "Row 1: the column %(column)s appears twice.", column=label
+                    )
+                )
+            elif key in RECORD_COLUMNS:
+                columns[index] = key
+            elif key in by_code:
+                columns[index] = by_code[key]
+            else:
+                errors.append(
+                    self.env._(
+                        "Row 1: unknown column %(column)s. Columns are external_id, "
+                        "reference or name, and the codes of the active schemes: "
+                        "%(codes)s.",
+                        column=label,
+                        codes=", ".join(schemes.mapped("code")),
+                    )
+                )
+            seen.add(key)
+        if not errors:
+            if not any(isinstance(col, str) for col in columns.values()):
+                errors.append(
+                    self.env._(
+                        "Row 1: a column naming the records is missing: "
+                        "external_id, reference or name."
+                    )
+                )
+            if not any(not isinstance(col, str) for col in columns.values()):
+                errors.append(
+                    self.env._(
+                        "Row 1: no scheme column: head a column with the code of a "
+                        "scheme (%(codes)s).",
+                        codes=", ".join(schemes.mapped("code")),
+                    )
+                )
+        return columns, errors
+
+    def _check_rows(self, kind, columns, data):
+        errors = []
+        kind_labels = {
+            spreadsheet.NUMBER: self.env._("a number"),
+            spreadsheet.DATE: self.env._("a date"),
+            spreadsheet.FORMULA: self.env._("a formula"),
+            spreadsheet.BOOLEAN: self.env._("a true/false value"),
+            spreadsheet.ERROR: self.env._("a spreadsheet error"),
+        }
+        parsed = []
+        for number, cells in data:
+            row_errors = []
+            texts = {}
+            for index, column in columns.items():
+                cell_kind, value = cells[index] if index < len(cells) else ("empty", "")
+                if cell_kind == spreadsheet.EMPTY:
+                    continue
+                if cell_kind != spreadsheet.TEXT:
+                    row_errors.append(
+                        self.env._(
+                            "Row %(row)s, column %(column)s: %(what)s where text is "
+                            "expected (%(value)s).",
+                            row=number,
+                            column=column if isinstance(column, str) else column.code,
+                            what=kind_labels[cell_kind],
+                            value=value,
+                        )
+                    )
+                    continue
+                texts[column] = value
+            errors.extend(row_errors)
+            parsed.append((number, texts, bool(row_errors)))
+
+        records = self._match_records(kind, parsed, errors)
+        lookup = self._category_lookup(kind)
+        plan = defaultdict(lambda: defaultdict(list))
+        preview = []
+        first_row = {}
+        for number, texts, has_errors in parsed:
+            record = records.get(number)
+            if record is None:
+                continue
+            if record.id in first_row:
+                errors.append(
+                    self.env._(
+                        "Row %(row)s: %(record)s already appears in row %(first)s.",
+                        row=number,
+                        record=record.display_name,
+                        first=first_row[record.id],
+                    )
+                )
+                continue
+            first_row[record.id] = number
+            changes = []
+            for scheme, text in texts.items():
+                if isinstance(scheme, str):
+                    continue
+                categories = self._match_categories(
+                    scheme, text, lookup, number, errors
+                )
+                if categories is None:
+                    continue
+                if scheme.multiple:
+                    plan[scheme.field_id.name][tuple(sorted(categories.ids))].append(
+                        record.id
+                    )
+                else:
+                    plan[scheme.field_id.name][categories.id].append(record.id)
+                changes.append(
+                    f"{scheme.name}: {', '.join(categories.mapped('complete_name'))}"
+                )
+            if not has_errors and len(preview) < self._preview_limit():
+                preview.append((number, record.display_name, "; ".join(changes)))
+        return self._result(
+            errors,
+            rows=len(parsed),
+            preview=preview,
+            plan={name: dict(values) for name, values in plan.items()},
+        )
+
+    @api.model
+    def _preview_limit(self):
+        return 1000
+
+    def _match_records(self, kind, parsed, errors):
+        """Find each row's record; one query per way of naming records."""
+        Target = self.env[SCHEME_TARGETS[kind]]
+        wanted = defaultdict(set)
+        for __, texts, __ in parsed:
+            for column in RECORD_COLUMNS:
+                if texts.get(column):
+                    wanted[column].add(texts[column])
+                    break
+        found = {
+            "external_id": self._records_by_xid(Target, wanted["external_id"]),
+            "reference": self._records_by_field(
+                Target, REFERENCE_FIELDS[kind], wanted["reference"]
+            ),
+            "name": self._records_by_field(
+                Target, "name", wanted["name"], Target._cpc_rule_domain()
+            ),
+        }
+        commercial = kind == "partner"
+        records = {}
+        for number, texts, __ in parsed:
+            column = next((c for c in RECORD_COLUMNS if texts.get(c)), None)
+            if column is None:
+                errors.append(
+                    self.env._(
+                        "Row %(row)s: no external_id, reference or name names the "
+                        "record.",
+                        row=number,
+                    )
+                )
+                continue
+            ids = found[column].get(texts[column], [])
+            if not ids:
+                errors.append(
+                    self.env._(
+                        "Row %(row)s: no record has the %(column)s %(value)s.",
+                        row=number,
+                        column=column,
+                        value=texts[column],
+                    )
+                )
+            elif len(ids) > 1:
+                errors.append(
+                    self.env._(
+                        "Row %(row)s: %(count)s records have the %(column)s "
+                        "%(value)s; name the record by its external_id or reference.",
+                        row=number,
+                        count=len(ids),
+                        column=column,
+                        value=texts[column],
+                    )
+                )
+            else:
+                record = Target.browse(ids[0])
+                if commercial and record.commercial_partner_id != record:
+                    errors.append(
+                        self.env._(
+                            "Row %(row)s: %(record)s is a contact; classify its "
+                            "company %(company)s instead.",
+                            row=number,
+                            record=record.display_name,
+                            company=record.commercial_partner_id.display_name,
+                        )
+                    )
+                else:
+                    records[number] = record
+        return records
+
+    def _records_by_field(self, Target, fname, values, domain=()):
+        if not values:
+            return {}
+        groups = Target._read_group(
+            [*domain, (fname, "in", list(values))], [fname], ["id:array_agg"]
+        )
+        return dict(groups)
+
+    def _records_by_xid(self, Target, values):
+        if not values:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                "SELECT module || '.' || name, res_id FROM ir_model_data "
+                "WHERE model = %s AND module || '.' || name = ANY(%s)",
+                Target._name,
+                [xid if "." in xid else f"__import__.{xid}" for xid in values],
+            )
+        )
+        by_xid = dict(self.env.cr.fetchall())
+        existing = set(Target.browse(by_xid.values()).exists().ids)
+        result = {}
+        for xid in values:
+            res_id = by_xid.get(xid if "." in xid else f"__import__.{xid}")
+            if res_id in existing:
+                result[xid] = [res_id]
+        return result
+
+    def _category_lookup(self, kind):
+        """Categories by scheme and by the ways a file may name them."""
+        categories = self.env["classification.category"].search(
+            [("applies_to", "=", kind), ("scheme_id.active", "=", True)]
+        )
+        lookup = defaultdict(lambda: defaultdict(set))
+        for category in categories:
+            for key in {
+                category.code,
+                category.complete_code,
+                category.name,
+                category.complete_name,
+            }:
+                lookup[key.casefold()][category.scheme_id].add(category.id)
+        return lookup
+
+    def _match_categories(self, scheme, text, lookup, number, errors):
+        Category = self.env["classification.category"]
+        tokens = list(
+            dict.fromkeys(
+                token.strip() for token in text.split(VALUE_SEPARATOR) if token.strip()
+            )
+        )
+        matched = Category
+        for token in tokens:
+            by_scheme = lookup.get(token.casefold(), {})
+            ids = by_scheme.get(scheme)
+            if not ids:
+                others = [other.name for other in by_scheme]
+                if others:
+                    errors.append(
+                        self.env._(
+                            "Row %(row)s, column %(column)s: %(value)s is a category "
+                            "of the scheme %(other)s, not of %(scheme)s.",
+                            row=number,
+                            column=scheme.code,
+                            value=token,
+                            other=", ".join(others),
+                            scheme=scheme.name,
+                        )
+                    )
+                else:
+                    errors.append(
+                        self.env._(
+                            "Row %(row)s, column %(column)s: unknown category "
+                            "%(value)s.",
+                            row=number,
+                            column=scheme.code,
+                            value=token,
+                        )
+                    )
+                return None
+            if len(ids) > 1:
+                errors.append(
+                    self.env._(
+                        "Row %(row)s, column %(column)s: several categories are "
+                        "named %(value)s; give the category's code.",
+                        row=number,
+                        column=scheme.code,
+                        value=token,
+                    )
+                )
+                return None
+            matched |= Category.browse(ids)
+        if len(matched) > 1 and not scheme.multiple:
+            errors.append(
+                self.env._(
+                    "Row %(row)s, column %(column)s: the scheme %(scheme)s takes one "
+                    "category, the row gives %(count)s.",
+                    row=number,
+                    column=scheme.code,
+                    scheme=scheme.name,
+                    count=len(matched),
+                )
+            )
+            return None
+        return matched
+
+    # ------------------------------------------------------------------
+    # Applying
+    # ------------------------------------------------------------------
+    @api.model
+    def _apply_plan(self, kind, plan):
+        """Write the plan: grouped by value, only the records that change.
+
+        Returns the number of records written.
+        """
+        if not plan:
+            raise UserError(self.env._("Nothing to import: check the file first."))
+        Target = self.env[SCHEME_TARGETS[kind]].with_context(active_test=False)
+        written = set()
+        for name, values in plan.items():
+            field = Target._fields[name]
+            all_ids = [rid for ids in values.values() for rid in ids]
+            current = self._current_values(Target, field, all_ids)
+            for value, ids in values.items():
+                targets = [rid for rid in ids if current.get(rid) != value]
+                if not targets:
+                    continue
+                new_value = (
+                    [Command.set(list(value))] if field.type == "many2many" else value
+                )
+                Target.browse(targets).write({name: new_value})
+                written.update(targets)
+        return len(written)
+
+    def _current_values(self, Target, field, ids):
+        self.env.flush_all()
+        if field.type == "many2many":
+            self.env.cr.execute(
+                SQL(
+                    "SELECT %s, array_agg(%s ORDER BY %s) FROM %s WHERE %s = ANY(%s) "
+                    "GROUP BY %s",
+                    SQL.identifier(field.column1),
+                    SQL.identifier(field.column2),
+                    SQL.identifier(field.column2),
+                    SQL.identifier(field.relation),
+                    SQL.identifier(field.column1),
+                    ids,
+                    SQL.identifier(field.column1),
+                )
+            )
+            return {rid: tuple(cids) for rid, cids in self.env.cr.fetchall()}
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, %s FROM %s WHERE id = ANY(%s)",
+                SQL.identifier(field.name),
+                SQL.identifier(Target._table),
+                ids,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    # ------------------------------------------------------------------
+    # Template
+    # ------------------------------------------------------------------
+    @api.model
+    def _template(self, kind):
+        """An .xlsx with the columns to fill and, on a second sheet, the codes."""
+        import openpyxl
+
+        schemes = self.env["classification.scheme"]._active_for(SCHEME_TARGETS[kind])
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.title = self.env._("Import")
+        sheet.append([*RECORD_COLUMNS, *schemes.mapped("code")])
+        codes = workbook.create_sheet(self.env._("Categories"))
+        codes.append(
+            [
+                self.env._("Scheme code"),
+                self.env._("Scheme"),
+                self.env._("Several values"),
+                self.env._("Category code"),
+                self.env._("Category"),
+            ]
+        )
+        for scheme in schemes:
+            for category in scheme.category_ids:
+                codes.append(
+                    [
+                        scheme.code,
+                        scheme.name,
+                        self.env._("Yes") if scheme.multiple else self.env._("No"),
+                        category.complete_code,
+                        category.complete_name,
+                    ]
+                )
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()

@@ -1,0 +1,165 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+# criterion: (applies to, fields of the record it reads)
+CRITERIA = {
+    "country": ("partner", ["country_id"]),
+    "country_group": ("partner", ["country_id"]),
+    "state": ("partner", ["state_id"]),
+    "city": ("partner", ["city"]),
+    "industry": ("partner", ["industry_id"]),
+    "company_type": ("partner", ["is_company"]),
+    "employees": ("partner", ["cpc_employee_count"]),
+    "team": ("partner", ["team_id"]),
+    "product_category": ("product", ["categ_id"]),
+    "product_type": ("product", ["type"]),
+    "list_price": ("product", ["list_price"]),
+}
+
+
+class ClassificationRule(models.Model):
+    """Places records in a category from one of their fields.
+
+    Rules of a scheme are tried in sequence: a one-value scheme takes the
+    category of the first rule that matches, a several-value scheme the
+    categories of all the rules that match. Rules never replace a category a
+    person chose, unless they are applied with that request.
+    """
+
+    _name = "classification.rule"
+    _description = "Classification Rule"
+    _order = "scheme_id, sequence, id"
+
+    scheme_id = fields.Many2one(
+        "classification.scheme", required=True, index=True, ondelete="cascade"
+    )
+    applies_to = fields.Selection(related="scheme_id.applies_to")
+    company_id = fields.Many2one(related="scheme_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    category_id = fields.Many2one(
+        "classification.category",
+        required=True,
+        ondelete="cascade",
+        domain="[('scheme_id', '=', scheme_id)]",
+        help="The category records matching this rule are placed in.",
+    )
+    criterion = fields.Selection(
+        [
+            ("country", "Country"),
+            ("country_group", "Country Group"),
+            ("state", "State"),
+            ("city", "City"),
+            ("industry", "Industry"),
+            ("company_type", "Company or Individual"),
+            ("employees", "Number of Employees"),
+            ("team", "Sales Team"),
+            ("product_category", "Product Category"),
+            ("product_type", "Product Type"),
+            ("list_price", "Sales Price"),
+        ],
+        required=True,
+    )
+    country_ids = fields.Many2many("res.country", string="Countries")
+    country_group_ids = fields.Many2many("res.country.group", string="Country Groups")
+    state_ids = fields.Many2many("res.country.state", string="States")
+    city_names = fields.Char(
+        string="Cities", help="City names separated by commas; case is ignored."
+    )
+    industry_ids = fields.Many2many("res.partner.industry", string="Industries")
+    company_type = fields.Selection(
+        [("company", "Company"), ("person", "Individual")],
+        string="Company or Individual",
+    )
+    team_ids = fields.Many2many("crm.team", string="Sales Teams")
+    product_categ_ids = fields.Many2many(
+        "product.category",
+        string="Product Categories",
+        help="Their sub-categories match too.",
+    )
+    product_type = fields.Selection(
+        [("consu", "Goods"), ("service", "Service"), ("combo", "Combo")],
+    )
+    min_value = fields.Float(string="From", help="Lowest value of the band, included.")
+    max_value = fields.Float(
+        string="Up To",
+        help="Highest value of the band, excluded; leave 0 for no upper bound.",
+    )
+
+    @api.constrains("criterion", "scheme_id", "category_id")
+    def _check_criterion(self):
+        for rule in self:
+            if CRITERIA[rule.criterion][0] != rule.scheme_id.applies_to:
+                raise ValidationError(
+                    self.env._(
+                        "The rule for %(category)s reads a field the records of the "
+                        "scheme %(scheme)s do not have.",
+                        category=rule.category_id.complete_name,
+                        scheme=rule.scheme_id.name,
+                    )
+                )
+            if rule.category_id.scheme_id != rule.scheme_id:
+                raise ValidationError(
+                    self.env._(
+                        "The rule places records in %(category)s, which is not a "
+                        "category of the scheme %(scheme)s.",
+                        category=rule.category_id.complete_name,
+                        scheme=rule.scheme_id.name,
+                    )
+                )
+
+    @api.depends("criterion", "category_id")
+    def _compute_display_name(self):
+        labels = dict(self._fields["criterion"]._description_selection(self.env))
+        for rule in self:
+            rule.display_name = (
+                f"{labels.get(rule.criterion, '')} → {rule.category_id.display_name}"
+            )
+
+    def _prepare_matching(self):
+        """Read once what matching needs, so that each record is a dict lookup."""
+        self.ensure_one()
+        if self.criterion == "product_category":
+            return set(
+                self.env["product.category"]
+                .search([("id", "child_of", self.product_categ_ids.ids)])
+                .ids
+            )
+        if self.criterion == "city":
+            return {
+                city.strip().casefold()
+                for city in (self.city_names or "").split(",")
+                if city.strip()
+            }
+        if self.criterion == "country_group":
+            return set(self.country_group_ids.country_ids.ids)
+        return None
+
+    def _matches(self, record, prepared):
+        self.ensure_one()
+        criterion = self.criterion
+        if criterion == "country":
+            return record.country_id in self.country_ids
+        if criterion == "country_group":
+            return record.country_id.id in prepared
+        if criterion == "state":
+            return record.state_id in self.state_ids
+        if criterion == "city":
+            return (record.city or "").strip().casefold() in prepared
+        if criterion == "industry":
+            return record.industry_id in self.industry_ids
+        if criterion == "company_type":
+            return ("company" if record.is_company else "person") == self.company_type
+        if criterion == "team":
+            return record.team_id in self.team_ids
+        if criterion == "product_category":
+            return record.categ_id.id in prepared
+        if criterion == "product_type":
+            return record.type == self.product_type
+        value = (
+            record.cpc_employee_count if criterion == "employees" else record.list_price
+        )
+        return value >= self.min_value and (
+            not self.max_value or value < self.max_value
+        )

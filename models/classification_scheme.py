@@ -1,0 +1,313 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, create_index, make_index_name
+
+# Which records each kind of scheme classifies.
+SCHEME_TARGETS = {
+    "partner": "res.partner",
+    "product": "product.template",
+}
+
+
+class ClassificationScheme(models.Model):
+    """An axis customers or products are classified along (region, industry...).
+
+    Each scheme owns one field on the records it classifies, the way Odoo's
+    analytic plans own one column on analytic lines: a many2one for a one-value
+    scheme, a many2many for a scheme that takes several values. The field is a
+    plain stored field, so lists filter and group by any scheme natively; the
+    forms, lists and search views show the active schemes' fields (see
+    classification.mixin._get_view).
+    """
+
+    _name = "classification.scheme"
+    _description = "Classification Scheme"
+    _order = "applies_to, sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(
+        required=True,
+        help="Short code, unique among the schemes of the same kind; it heads the "
+        "scheme's column in import files.",
+    )
+    applies_to = fields.Selection(
+        [("partner", "Customers"), ("product", "Products")],
+        required=True,
+        default="partner",
+    )
+    multiple = fields.Boolean(
+        string="Several Values",
+        help="A record may be placed in several categories of this scheme.",
+    )
+    required = fields.Boolean(
+        help="Customer and product forms ask for a category of this scheme.",
+    )
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one(
+        "res.company",
+        index=True,
+        help="Leave empty to share the scheme between companies.",
+    )
+    description = fields.Text(translate=True)
+    category_ids = fields.One2many("classification.category", "scheme_id")
+    category_count = fields.Integer(compute="_compute_category_count")
+    rule_ids = fields.One2many("classification.rule", "scheme_id")
+    field_id = fields.Many2one(
+        "ir.model.fields",
+        string="Field",
+        readonly=True,
+        ondelete="set null",
+        help="The field of customers or products that holds this scheme's categories.",
+    )
+    field_name = fields.Char(related="field_id.name", string="Field Name")
+
+    @api.depends("category_ids")
+    def _compute_category_count(self):
+        counts = dict(
+            self.env["classification.category"]._read_group(
+                [("scheme_id", "in", self.ids)], ["scheme_id"], ["__count"]
+            )
+        )
+        for scheme in self:
+            scheme.category_count = counts.get(scheme, 0)
+
+    @api.constrains("code", "applies_to", "company_id")
+    def _check_code(self):
+        for scheme in self:
+            clash = self.with_context(active_test=False).search_count(
+                [
+                    ("id", "!=", scheme.id),
+                    ("code", "=ilike", scheme.code),
+                    ("applies_to", "=", scheme.applies_to),
+                ],
+                limit=1,
+            )
+            if clash:
+                raise ValidationError(
+                    self.env._(
+                        "Another scheme for the same records already has the code "
+                        "%(code)s.",
+                        code=scheme.code,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # The scheme's field on the classified records
+    # ------------------------------------------------------------------
+    def _target_model(self):
+        self.ensure_one()
+        return SCHEME_TARGETS[self.applies_to]
+
+    def _field_name_for(self, multiple):
+        self.ensure_one()
+        return f"x_cpc_scheme{self.id}_{'ids' if multiple else 'id'}"
+
+    def _sync_field(self):
+        """Create the scheme's field, or rename it, after the scheme changed."""
+        Fields = self.env["ir.model.fields"].sudo()
+        for scheme in self:
+            model = scheme._target_model()
+            name = scheme._field_name_for(scheme.multiple)
+            field = scheme.field_id.sudo()
+            if field.name != name or field.model != model:
+                values = {
+                    "name": name,
+                    "field_description": scheme._field_labels()["en_US"],
+                    "help": scheme.with_context(lang="en_US").description,
+                    "state": "manual",
+                    "model_id": self.env["ir.model"]._get_id(model),
+                    "ttype": "many2many" if scheme.multiple else "many2one",
+                    "relation": "classification.category",
+                    "domain": repr([("scheme_id", "=", scheme.id)]),
+                    "copied": True,
+                }
+                if scheme.multiple:
+                    values.update(
+                        relation_table=f"{name}_{model.replace('.', '_')}_rel",
+                        column1="record_id",
+                        column2="category_id",
+                    )
+                else:
+                    values["on_delete"] = "restrict"
+                new_field = Fields.with_context(update_custom_fields=True).create(
+                    values
+                )
+                if not scheme.multiple:
+                    table = self.env[model]._table
+                    create_index(
+                        self.env.cr,
+                        make_index_name(table, name),
+                        table,
+                        [name],
+                        "btree",
+                        f"{name} IS NOT NULL",
+                    )
+                if field:
+                    scheme._move_values(field, new_field)
+                    field.unlink()
+                scheme.field_id = new_field
+            scheme._sync_field_label()
+        self.env.registry.clear_cache("templates")
+
+    def _field_labels(self):
+        """The field's label in every installed language.
+
+        The label says it is a classification, so that a scheme named like an
+        Odoo field (Industry) is told apart in filters and group-bys.
+        """
+        self.ensure_one()
+        labels = {}
+        for lang in [
+            "en_US",
+            *(code for code, __ in self.env["res.lang"].get_installed()),
+        ]:
+            scheme = self.with_context(lang=lang)
+            labels[lang] = scheme.env._(
+                "%(scheme)s (Classification)", scheme=scheme.name
+            )
+        return labels
+
+    def _sync_field_label(self):
+        for scheme in self.filtered("field_id"):
+            labels = scheme._field_labels()
+            field = scheme.field_id.sudo().with_context(lang="en_US")
+            field.field_description = labels.pop("en_US")
+            if labels:
+                field.update_field_translations("field_description", labels)
+
+    def _move_values(self, old_field, new_field):
+        """Carry the records' categories over when a scheme changes its kind."""
+        self.ensure_one()
+        Target = self.env[old_field.model]
+        self.env.flush_all()
+        if old_field.ttype == "many2one":
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO %s (record_id, category_id) "
+                    "SELECT id, %s FROM %s WHERE %s IS NOT NULL",
+                    SQL.identifier(new_field.relation_table),
+                    SQL.identifier(old_field.name),
+                    SQL.identifier(Target._table),
+                    SQL.identifier(old_field.name),
+                )
+            )
+        else:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT record_id FROM %s GROUP BY record_id "
+                    "HAVING count(*) > 1 LIMIT 1",
+                    SQL.identifier(old_field.relation_table),
+                )
+            )
+            crowded = self.env.cr.fetchone()
+            if crowded:
+                raise UserError(
+                    self.env._(
+                        "%(record)s has several categories of the scheme "
+                        "%(scheme)s: keep one before making the scheme take a "
+                        "single value.",
+                        record=Target.browse(crowded[0]).display_name,
+                        scheme=self.name,
+                    )
+                )
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s AS t SET %s = rel.category_id FROM %s AS rel "
+                    "WHERE rel.record_id = t.id",
+                    SQL.identifier(Target._table),
+                    SQL.identifier(new_field.name),
+                    SQL.identifier(old_field.relation_table),
+                )
+            )
+        Target.invalidate_model()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        schemes = super().create(vals_list)
+        schemes._sync_field()
+        return schemes
+
+    def write(self, vals):
+        if "applies_to" in vals and any(
+            scheme.applies_to != vals["applies_to"] for scheme in self
+        ):
+            raise UserError(
+                self.env._(
+                    "A scheme cannot move between customers and products: create "
+                    "a new scheme instead."
+                )
+            )
+        res = super().write(vals)
+        if {"multiple", "name", "description"} & set(vals):
+            self._sync_field()
+        elif vals.keys() & {"active", "sequence", "required", "company_id"}:
+            self.env.registry.clear_cache("templates")
+        return res
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        for scheme in self:
+            if scheme.field_id and scheme._count_classified(scheme.category_ids):
+                raise UserError(
+                    self.env._(
+                        "Records are classified in the scheme %(scheme)s: archive it "
+                        "instead of deleting it.",
+                        scheme=scheme.name,
+                    )
+                )
+
+    def unlink(self):
+        fields_to_drop = self.field_id
+        res = super().unlink()
+        fields_to_drop.sudo().unlink()
+        self.env.registry.clear_cache("templates")
+        return res
+
+    def _count_classified(self, categories, limit=None):
+        """How many records (archived ones too) sit in any of the categories."""
+        self.ensure_one()
+        if not self.field_id or not categories:
+            return 0
+        return (
+            self.env[self._target_model()]
+            .sudo()
+            .with_context(active_test=False)
+            .search_count([(self.field_id.name, "in", categories.ids)], limit=limit)
+        )
+
+    # ------------------------------------------------------------------
+    # Lookups used by views, rules and imports
+    # ------------------------------------------------------------------
+    @api.model
+    def _active_for(self, model_name):
+        """The active schemes of a model the current user can read."""
+        kind = next(k for k, model in SCHEME_TARGETS.items() if model == model_name)
+        schemes = self.search([("applies_to", "=", kind)])
+        return schemes.filtered(lambda s: s.field_id.name in self.env[model_name])
+
+    def action_open_categories(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_product_classification.classification_category_action"
+        )
+        action["domain"] = [("scheme_id", "=", self.id)]
+        action["context"] = {"default_scheme_id": self.id}
+        return action
+
+    def action_apply_rules(self):
+        """Run the scheme's rules again on every record, keeping manual choices."""
+        self.ensure_one()
+        self.env[self._target_model()]._cpc_apply_rules_everywhere(self)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "The rules of %(scheme)s were applied again.", scheme=self.name
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

@@ -1,0 +1,134 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+import base64
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class ClassificationImportWizard(models.TransientModel):
+    """Upload a spreadsheet, check it whole, then place the records it lists."""
+
+    _name = "classification.import.wizard"
+    _description = "Import Categories"
+
+    applies_to = fields.Selection(
+        [("partner", "Customers"), ("product", "Products")],
+        required=True,
+        default="partner",
+    )
+    file = fields.Binary(string="File", required=True)
+    filename = fields.Char()
+    state = fields.Selection(
+        [("upload", "Upload"), ("error", "Errors"), ("preview", "Preview")],
+        default="upload",
+    )
+    row_count = fields.Integer(string="Rows", readonly=True)
+    error_count = fields.Integer(string="Errors", readonly=True)
+    error_report = fields.Text(readonly=True)
+    line_ids = fields.One2many(
+        "classification.import.wizard.line", "wizard_id", readonly=True
+    )
+    template_file = fields.Binary(readonly=True, attachment=False)
+    template_filename = fields.Char(readonly=True)
+
+    @api.onchange("file", "applies_to")
+    def _onchange_file(self):
+        self.state = "upload"
+
+    def _check(self):
+        self.ensure_one()
+        return self.env["classification.importer"]._check_file(
+            self.applies_to, base64.b64decode(self.file or b""), self.filename
+        )
+
+    def action_check(self):
+        self.ensure_one()
+        result = self._check()
+        self.line_ids = [(5, 0, 0)] + [
+            (0, 0, {"row": row, "record": record, "changes": changes})
+            for row, record, changes in result["preview"]
+        ]
+        self.write(
+            {
+                "state": "error" if result["errors"] else "preview",
+                "row_count": result["rows"],
+                "error_count": len(result["errors"]),
+                "error_report": "\n".join(result["errors"]),
+            }
+        )
+        return self._reopen()
+
+    def action_import(self):
+        self.ensure_one()
+        result = self._check()
+        if result["errors"]:
+            raise UserError(
+                self.env._(
+                    "The file has %(count)s errors and nothing was imported:\n"
+                    "%(errors)s",
+                    count=len(result["errors"]),
+                    errors="\n".join(result["errors"][:20]),
+                )
+            )
+        written = self.env["classification.importer"]._apply_plan(
+            self.applies_to, result["plan"]
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "%(rows)s rows imported, %(count)s records changed.",
+                    rows=result["rows"],
+                    count=written,
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_download_template(self):
+        self.ensure_one()
+        self.write(
+            {
+                "template_file": base64.b64encode(
+                    self.env["classification.importer"]._template(self.applies_to)
+                ),
+                "template_filename": self.env._(
+                    "classification_import_%(kind)s.xlsx", kind=self.applies_to
+                ),
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self._name}/{self.id}/template_file/"
+            f"{self.template_filename}?download=true",
+            "target": "download",
+        }
+
+    def action_back(self):
+        self.state = "upload"
+        return self._reopen()
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Import Categories"),
+        }
+
+
+class ClassificationImportWizardLine(models.TransientModel):
+    _name = "classification.import.wizard.line"
+    _description = "Import Categories Preview Line"
+    _order = "row"
+
+    wizard_id = fields.Many2one(
+        "classification.import.wizard", required=True, ondelete="cascade"
+    )
+    row = fields.Integer()
+    record = fields.Char()
+    changes = fields.Char()
