@@ -57,7 +57,15 @@ class ClassificationImporter(models.AbstractModel):
             return self._result([self.env._("The file has a header but no rows.")])
         return self._check_rows(kind, columns, data)
 
+    def _row_error(self, errors, row, message):
+        errors.append((row, message))
+
     def _result(self, errors, rows=0, preview=None, plan=None):
+        # Messages in row order, whichever check found them.
+        errors = [
+            error if isinstance(error, str) else error[1]
+            for error in sorted(errors, key=lambda e: 1 if isinstance(e, str) else e[0])
+        ]
         return {
             "errors": errors,
             "rows": rows,
@@ -152,7 +160,9 @@ class ClassificationImporter(models.AbstractModel):
                 if cell_kind == spreadsheet.EMPTY:
                     continue
                 if cell_kind != spreadsheet.TEXT:
-                    row_errors.append(
+                    self._row_error(
+                        row_errors,
+                        number,
                         self.env._(
                             "Row %(row)s, column %(column)s: %(what)s where text is "
                             "expected (%(value)s).",
@@ -160,7 +170,7 @@ class ClassificationImporter(models.AbstractModel):
                             column=column if isinstance(column, str) else column.code,
                             what=kind_labels[cell_kind],
                             value=value,
-                        )
+                        ),
                     )
                     continue
                 texts[column] = value
@@ -177,13 +187,15 @@ class ClassificationImporter(models.AbstractModel):
             if record is None:
                 continue
             if record.id in first_row:
-                errors.append(
+                self._row_error(
+                    errors,
+                    number,
                     self.env._(
                         "Row %(row)s: %(record)s already appears in row %(first)s.",
                         row=number,
                         record=record.display_name,
                         first=first_row[record.id],
-                    )
+                    ),
                 )
                 continue
             first_row[record.id] = number
@@ -197,11 +209,11 @@ class ClassificationImporter(models.AbstractModel):
                 if categories is None:
                     continue
                 if scheme.multiple:
-                    plan[scheme.field_id.name][tuple(sorted(categories.ids))].append(
+                    plan[scheme.field_name][tuple(sorted(categories.ids))].append(
                         record.id
                     )
                 else:
-                    plan[scheme.field_id.name][categories.id].append(record.id)
+                    plan[scheme.field_name][categories.id].append(record.id)
                 changes.append(
                     f"{scheme.name}: {', '.join(categories.mapped('complete_name'))}"
                 )
@@ -238,29 +250,37 @@ class ClassificationImporter(models.AbstractModel):
         }
         commercial = kind == "partner"
         records = {}
-        for number, texts, __ in parsed:
+        for number, texts, has_errors in parsed:
+            if has_errors:
+                continue  # already reported: its cells are not text
             column = next((c for c in RECORD_COLUMNS if texts.get(c)), None)
             if column is None:
-                errors.append(
+                self._row_error(
+                    errors,
+                    number,
                     self.env._(
                         "Row %(row)s: no external_id, reference or name names the "
                         "record.",
                         row=number,
-                    )
+                    ),
                 )
                 continue
             ids = found[column].get(texts[column], [])
             if not ids:
-                errors.append(
+                self._row_error(
+                    errors,
+                    number,
                     self.env._(
                         "Row %(row)s: no record has the %(column)s %(value)s.",
                         row=number,
                         column=column,
                         value=texts[column],
-                    )
+                    ),
                 )
             elif len(ids) > 1:
-                errors.append(
+                self._row_error(
+                    errors,
+                    number,
                     self.env._(
                         "Row %(row)s: %(count)s records have the %(column)s "
                         "%(value)s; name the record by its external_id or reference.",
@@ -268,19 +288,21 @@ class ClassificationImporter(models.AbstractModel):
                         count=len(ids),
                         column=column,
                         value=texts[column],
-                    )
+                    ),
                 )
             else:
                 record = Target.browse(ids[0])
                 if commercial and record.commercial_partner_id != record:
-                    errors.append(
+                    self._row_error(
+                        errors,
+                        number,
                         self.env._(
                             "Row %(row)s: %(record)s is a contact; classify its "
                             "company %(company)s instead.",
                             row=number,
                             record=record.display_name,
                             company=record.commercial_partner_id.display_name,
-                        )
+                        ),
                     )
                 else:
                     records[number] = record
@@ -344,7 +366,9 @@ class ClassificationImporter(models.AbstractModel):
             if not ids:
                 others = [other.name for other in by_scheme]
                 if others:
-                    errors.append(
+                    self._row_error(
+                        errors,
+                        number,
                         self.env._(
                             "Row %(row)s, column %(column)s: %(value)s is a category "
                             "of the scheme %(other)s, not of %(scheme)s.",
@@ -353,33 +377,39 @@ class ClassificationImporter(models.AbstractModel):
                             value=token,
                             other=", ".join(others),
                             scheme=scheme.name,
-                        )
+                        ),
                     )
                 else:
-                    errors.append(
+                    self._row_error(
+                        errors,
+                        number,
                         self.env._(
                             "Row %(row)s, column %(column)s: unknown category "
                             "%(value)s.",
                             row=number,
                             column=scheme.code,
                             value=token,
-                        )
+                        ),
                     )
                 return None
             if len(ids) > 1:
-                errors.append(
+                self._row_error(
+                    errors,
+                    number,
                     self.env._(
                         "Row %(row)s, column %(column)s: several categories are "
                         "named %(value)s; give the category's code.",
                         row=number,
                         column=scheme.code,
                         value=token,
-                    )
+                    ),
                 )
                 return None
             matched |= Category.browse(ids)
         if len(matched) > 1 and not scheme.multiple:
-            errors.append(
+            self._row_error(
+                errors,
+                number,
                 self.env._(
                     "Row %(row)s, column %(column)s: the scheme %(scheme)s takes one "
                     "category, the row gives %(count)s.",
@@ -387,7 +417,7 @@ class ClassificationImporter(models.AbstractModel):
                     column=scheme.code,
                     scheme=scheme.name,
                     count=len(matched),
-                )
+                ),
             )
             return None
         return matched

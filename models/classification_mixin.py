@@ -45,7 +45,8 @@ class ClassificationMixin(models.AbstractModel):
     def _cpc_scheme_fields(self):
         return [name for name in self._fields if name.startswith(FIELD_PREFIX)]
 
-    @api.depends(lambda self: self._cpc_scheme_fields())
+    # No @api.depends: the scheme fields come and go with the schemes, so create
+    # and write invalidate this field instead.
     def _compute_classification_category_ids(self):
         names = self._cpc_scheme_fields()
         for record in self:
@@ -71,7 +72,7 @@ class ClassificationMixin(models.AbstractModel):
                             scheme=scheme.name,
                         )
                     )
-                values[scheme.field_id.name] = (
+                values[scheme.field_name] = (
                     [Command.set(categories.ids)]
                     if scheme.multiple
                     else (categories or Category).id
@@ -99,13 +100,13 @@ class ClassificationMixin(models.AbstractModel):
             roots = Category.browse([i for i in ids if isinstance(i, int)])
         # A category stands for its whole subtree, whatever the operator.
         categories = Category.search([("id", "child_of", roots.ids)])
-        domain = []
-        for scheme in categories.scheme_id:
-            name = scheme.field_id.name
-            if name in names:
-                in_scheme = categories.filtered(lambda c, s=scheme: c.scheme_id == s)
-                domain = OR([domain, [(name, "in", in_scheme.ids)]])
-        return domain or [("id", "=", False)]
+        by_field = defaultdict(list)
+        for category in categories:
+            by_field[category.scheme_id.field_name].append(category.id)
+        domains = [
+            [(name, "in", ids)] for name, ids in by_field.items() if name in names
+        ]
+        return OR(domains) if domains else [("id", "=", False)]
 
     # ------------------------------------------------------------------
     # Writes: check the categories, tell manual choices from rules
@@ -130,10 +131,10 @@ class ClassificationMixin(models.AbstractModel):
         if not by_field:
             return
         schemes = self.env["classification.scheme"].with_context(active_test=False)
-        schemes = schemes.search([("field_id.name", "in", list(by_field))])
+        schemes = schemes.search([("field_name", "in", list(by_field))])
         Category = self.env["classification.category"].with_context(active_test=False)
         for scheme in schemes:
-            strays = Category.browse(by_field[scheme.field_id.name]).filtered(
+            strays = Category.browse(by_field[scheme.field_name]).filtered(
                 lambda c, s=scheme: c.scheme_id != s
             )
             if strays:
@@ -149,12 +150,15 @@ class ClassificationMixin(models.AbstractModel):
     def create(self, vals_list):
         self._cpc_check_scheme_values(vals_list)
         records = super().create(vals_list)
+        records.invalidate_recordset(["classification_category_ids"])
         if not self.env.context.get("cpc_rule_write"):
             records._cpc_rule_targets()._cpc_apply_rules()
         return records
 
     def write(self, vals):
         self._cpc_check_scheme_values([vals])
+        if any(name.startswith(FIELD_PREFIX) for name in vals):
+            self.invalidate_recordset(["classification_category_ids"])
         if self.env.context.get("cpc_rule_write"):
             return super().write(vals)
         chosen = [name for name in vals if name.startswith(FIELD_PREFIX)]
@@ -163,7 +167,7 @@ class ClassificationMixin(models.AbstractModel):
             manual = (
                 self.env["classification.scheme"]
                 .with_context(active_test=False)
-                .search([("field_id.name", "in", chosen)])
+                .search([("field_name", "in", chosen)])
             )
             vals = dict(
                 vals,
@@ -219,7 +223,7 @@ class ClassificationMixin(models.AbstractModel):
         schemes = (schemes or self._cpc_schemes_with_rules()).sudo()
         records = self.with_context(cpc_rule_write=True, active_test=False)
         for scheme in schemes:
-            name = scheme.field_id.name
+            name = scheme.field_name
             if name not in self._fields:
                 continue
             rules = scheme.rule_ids.filtered("active").sorted("sequence")
@@ -301,18 +305,21 @@ class ClassificationMixin(models.AbstractModel):
                 for scheme in reversed(schemes):
                     anchor.addnext(
                         E.field(
-                            name=scheme.field_id.name,
+                            name=scheme.field_name,
                             string=scheme.name,
                             optional="hide",
                             widget="many2many_tags" if scheme.multiple else "badge",
                         )
                     )
         elif view_type == "search":
-            for anchor in arch.xpath("//field[@name='classification_category_ids']"):
+            for anchor in arch.xpath(
+                "//field[@name='classification_category_ids']"
+                "[not(ancestor::searchpanel)]"
+            ):
                 for scheme in reversed(schemes):
                     anchor.addnext(
                         E.field(
-                            name=scheme.field_id.name,
+                            name=scheme.field_name,
                             string=scheme.name,
                             operator="child_of",
                         )
@@ -323,9 +330,9 @@ class ClassificationMixin(models.AbstractModel):
                 for scheme in reversed(schemes):
                     anchor.addnext(
                         E.filter(
-                            name=f"group_by_{scheme.field_id.name}",
+                            name=f"group_by_{scheme.field_name}",
                             string=scheme.name,
-                            context=repr({"group_by": scheme.field_id.name}),
+                            context=repr({"group_by": scheme.field_name}),
                         )
                     )
         return arch, view
@@ -333,7 +340,7 @@ class ClassificationMixin(models.AbstractModel):
     @api.model
     def _cpc_form_field(self, scheme):
         node = E.field(
-            name=scheme.field_id.name,
+            name=scheme.field_name,
             string=scheme.name,
             options=repr({"no_create": True, "color_field": "color"}),
         )

@@ -61,7 +61,9 @@ class ClassificationScheme(models.Model):
         ondelete="set null",
         help="The field of customers or products that holds this scheme's categories.",
     )
-    field_name = fields.Char(related="field_id.name", string="Field Name")
+    field_name = fields.Char(
+        related="field_id.name", string="Field Name", store=True, index=True
+    )
 
     @api.depends("category_ids")
     def _compute_category_count(self):
@@ -249,7 +251,8 @@ class ClassificationScheme(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
         for scheme in self:
-            if scheme.field_id and scheme._count_classified(scheme.category_ids):
+            categories = scheme.with_context(active_test=False).category_ids
+            if scheme._count_classified(categories):
                 raise UserError(
                     self.env._(
                         "Records are classified in the scheme %(scheme)s: archive it "
@@ -268,13 +271,13 @@ class ClassificationScheme(models.Model):
     def _count_classified(self, categories, limit=None):
         """How many records (archived ones too) sit in any of the categories."""
         self.ensure_one()
-        if not self.field_id or not categories:
+        if not self.field_name or not categories:
             return 0
         return (
             self.env[self._target_model()]
             .sudo()
             .with_context(active_test=False)
-            .search_count([(self.field_id.name, "in", categories.ids)], limit=limit)
+            .search_count([(self.field_name, "in", categories.ids)], limit=limit)
         )
 
     # ------------------------------------------------------------------
@@ -285,7 +288,7 @@ class ClassificationScheme(models.Model):
         """The active schemes of a model the current user can read."""
         kind = next(k for k, model in SCHEME_TARGETS.items() if model == model_name)
         schemes = self.search([("applies_to", "=", kind)])
-        return schemes.filtered(lambda s: s.field_id.name in self.env[model_name])
+        return schemes.filtered(lambda s: s.field_name in self.env[model_name])
 
     def action_open_categories(self):
         self.ensure_one()
@@ -297,9 +300,14 @@ class ClassificationScheme(models.Model):
         return action
 
     def action_apply_rules(self):
-        """Run the scheme's rules again on every record, keeping manual choices."""
+        """Run the scheme's rules again on every record.
+
+        Manual choices are kept unless the context asks to overwrite them.
+        """
         self.ensure_one()
-        self.env[self._target_model()]._cpc_apply_rules_everywhere(self)
+        self.env[self._target_model()]._cpc_apply_rules_everywhere(
+            self, overwrite=self.env.context.get("cpc_overwrite_manual", False)
+        )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -3,4 +3,5 @@ from odoo import models
 
 
 class ProductTemplate(models.Model):
+    _name = "product.template"
     _inherit = ["product.template", "classification.mixin"]

@@ -5,6 +5,7 @@ from .partner_classification import LIFECYCLE_STAGES
 
 
 class ResPartner(models.Model):
+    _name = "res.partner"
     _inherit = ["res.partner", "classification.mixin"]
 
     cpc_employee_count = fields.Integer(

@@ -50,9 +50,12 @@ def _defined_models():
             name = attributes.get("_name")
             if isinstance(name, ast.Constant):
                 inherit = attributes.get("_inherit")
-                if not (
-                    isinstance(inherit, ast.Constant) and inherit.value == name.value
-                ):
+                inherited = (
+                    [inherit.value]
+                    if isinstance(inherit, ast.Constant)
+                    else [e.value for e in getattr(inherit, "elts", [])]
+                )
+                if name.value not in inherited:
                     models.add(name.value)
     return models
 

@@ -2,3 +2,5 @@ from . import test_foundation
 from . import test_customer_classification
 from . import test_invoice_basis
 from . import test_ui
+from . import test_classification_schemes
+from . import test_classification_import
