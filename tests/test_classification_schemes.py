@@ -250,6 +250,9 @@ class TestSchemes(SchemeCase):
 
     def test_seeded_schemes_in_english_and_chinese(self):
         self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            [MODULE], ["zh_CN"], overwrite=True
+        )
         region = self.env.ref(f"{MODULE}.scheme_region")
         east = self.env.ref(f"{MODULE}.category_region_east")
         self.assertEqual(east.complete_name, "Mainland China / East China")
@@ -258,6 +261,9 @@ class TestSchemes(SchemeCase):
         self.assertEqual(
             east.with_context(lang="zh_CN").complete_name, "中国大陆 / 华东"
         )
+        # The scheme's field is labelled in the language installed after it.
+        label = region.field_id.with_context(lang="zh_CN").field_description
+        self.assertEqual(label, "区域（分类）")
         codes = set(
             self.seeded.filtered(lambda s: s.applies_to == "partner").mapped("code")
         )
