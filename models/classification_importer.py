@@ -181,6 +181,7 @@ class ClassificationImporter(models.AbstractModel):
         lookup = self._category_lookup(kind)
         plan = defaultdict(lambda: defaultdict(list))
         preview = []
+        preview_limit = self._preview_limit()
         first_row = {}
         for number, texts, has_errors in parsed:
             record = records.get(number)
@@ -214,10 +215,10 @@ class ClassificationImporter(models.AbstractModel):
                     )
                 else:
                     plan[scheme.field_name][categories.id].append(record.id)
-                changes.append(
-                    f"{scheme.name}: {', '.join(categories.mapped('complete_name'))}"
-                )
-            if not has_errors and len(preview) < self._preview_limit():
+                if len(preview) < preview_limit:
+                    names = ", ".join(categories.mapped("complete_name"))
+                    changes.append(f"{scheme.name}: {names}")
+            if not has_errors and len(preview) < preview_limit:
                 preview.append((number, record.display_name, "; ".join(changes)))
         return self._result(
             errors,
@@ -249,6 +250,12 @@ class ClassificationImporter(models.AbstractModel):
             ),
         }
         commercial = kind == "partner"
+        matched_ids = [
+            rid
+            for by_value in found.values()
+            for ids in by_value.values()
+            for rid in ids
+        ]
         records = {}
         for number, texts, has_errors in parsed:
             if has_errors:
@@ -291,7 +298,7 @@ class ClassificationImporter(models.AbstractModel):
                     ),
                 )
             else:
-                record = Target.browse(ids[0])
+                record = Target.browse(ids[0]).with_prefetch(matched_ids)
                 if commercial and record.commercial_partner_id != record:
                     self._row_error(
                         errors,
@@ -433,7 +440,10 @@ class ClassificationImporter(models.AbstractModel):
         """
         if not plan:
             raise UserError(self.env._("Nothing to import: check the file first."))
-        Target = self.env[SCHEME_TARGETS[kind]].with_context(active_test=False)
+        # Scheme fields are not tracked: spare the chatter's look at the others.
+        Target = self.env[SCHEME_TARGETS[kind]].with_context(
+            active_test=False, tracking_disable=True
+        )
         written = set()
         for name, values in plan.items():
             field = Target._fields[name]

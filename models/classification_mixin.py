@@ -221,7 +221,9 @@ class ClassificationMixin(models.AbstractModel):
         if not self:
             return
         schemes = (schemes or self._cpc_schemes_with_rules()).sudo()
-        records = self.with_context(cpc_rule_write=True, active_test=False)
+        records = self.with_context(
+            cpc_rule_write=True, active_test=False, tracking_disable=True
+        )
         for scheme in schemes:
             name = scheme.field_name
             if name not in self._fields:

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Benchmark of the customer classification engine: a fresh database cpc_bench
-# with the addon, 100,000 customers and 1,000,000 confirmed order lines built with
-# set-based SQL, then the timed runs (see scripts/benchmark_customers.py). Prints
-# the figures and keeps a copy in bench-results/ (git-ignored).
+# Benchmarks on a fresh database cpc_bench with the addon. Prints the figures and
+# keeps a copy in bench-results/ (git-ignored).
+#  - customers (default): the classification engine on 100,000 customers and
+#    1,000,000 confirmed order lines built with set-based SQL
+#    (see scripts/benchmark_customers.py);
+#  - import: the category import of a 50,000-row .xlsx
+#    (see scripts/benchmark_import.py).
 #
-# Usage: scripts/benchmark.sh [--customers N] [--lines N]
+# Usage: scripts/benchmark.sh [customers] [--customers N] [--lines N] [--profile]
+#        scripts/benchmark.sh import [--rows N]
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+bench=customers
+case "${1:-}" in
+    customers|import) bench=$1; shift ;;
+esac
 cpc_odoo_found || cpc_die "no Odoo 18.0 tree at ODOO_SRC=$ODOO_SRC: see README"
 cpc_check_odoo_version
 cpc_ensure_venv 1
@@ -17,6 +25,6 @@ trap 'cpc_drop_db "$db"' EXIT
 cpc_write_odoo_config "$conf" "$work/data"
 cpc_install_db "$conf" "$db" "$work/install.log"
 mkdir -p "$CPC_REPO/bench-results"
-out="$CPC_REPO/bench-results/customers-$(date +%Y%m%d-%H%M%S).txt"
-PYTHONPATH=$ODOO_SRC "$CPC_VENV/bin/python" "$CPC_REPO/scripts/benchmark_customers.py" \
+out="$CPC_REPO/bench-results/$bench-$(date +%Y%m%d-%H%M%S).txt"
+PYTHONPATH=$ODOO_SRC "$CPC_VENV/bin/python" "$CPC_REPO/scripts/benchmark_$bench.py" \
     --config "$conf" --database "$db" "$@" | tee "$out"
