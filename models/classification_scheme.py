@@ -107,51 +107,71 @@ class ClassificationScheme(models.Model):
         return f"x_cpc_scheme{self.id}_{'ids' if multiple else 'id'}"
 
     def _sync_field(self):
-        """Create the scheme's field, or rename it, after the scheme changed."""
-        Fields = self.env["ir.model.fields"].sudo()
+        """Create the schemes' fields, or replace them after a change of kind.
+
+        The fields are created in one batch: each creation of fields sets the
+        registry up again, which takes seconds.
+        """
+        pending = []
         for scheme in self:
-            model = scheme._target_model()
-            name = scheme._field_name_for(scheme.multiple)
             field = scheme.field_id.sudo()
-            if field.name != name or field.model != model:
-                values = {
-                    "name": name,
-                    "field_description": scheme._field_labels()["en_US"],
-                    "help": scheme.with_context(lang="en_US").description,
-                    "state": "manual",
-                    "model_id": self.env["ir.model"]._get_id(model),
-                    "ttype": "many2many" if scheme.multiple else "many2one",
-                    "relation": "classification.category",
-                    "domain": repr([("scheme_id", "=", scheme.id)]),
-                    "copied": True,
-                }
-                if scheme.multiple:
-                    values.update(
-                        relation_table=f"{name}_{model.replace('.', '_')}_rel",
-                        column1="record_id",
-                        column2="category_id",
-                    )
-                else:
-                    values["on_delete"] = "restrict"
-                new_field = Fields.with_context(update_custom_fields=True).create(
-                    values
+            if field.name != scheme._field_name_for(scheme.multiple):
+                pending.append((scheme, field))
+        new_fields = (
+            self.env["ir.model.fields"]
+            .sudo()
+            .with_context(update_custom_fields=True)
+            .create([scheme._field_values() for scheme, __ in pending])
+        )
+        for (scheme, old_field), new_field in zip(pending, new_fields, strict=True):
+            if new_field.ttype == "many2one":
+                table = self.env[new_field.model]._table
+                create_index(
+                    self.env.cr,
+                    make_index_name(table, new_field.name),
+                    table,
+                    [new_field.name],
+                    "btree",
+                    f"{new_field.name} IS NOT NULL",
                 )
-                if not scheme.multiple:
-                    table = self.env[model]._table
-                    create_index(
-                        self.env.cr,
-                        make_index_name(table, name),
-                        table,
-                        [name],
-                        "btree",
-                        f"{name} IS NOT NULL",
-                    )
-                if field:
-                    scheme._move_values(field, new_field)
-                    field.unlink()
-                scheme.field_id = new_field
-            scheme._sync_field_label()
+            if old_field:
+                scheme._move_values(old_field, new_field)
+                old_field.unlink()
+            scheme.field_id = new_field
+        self._sync_field_label()
         self.env.registry.clear_cache("templates")
+
+    def _field_values(self):
+        self.ensure_one()
+        model = self._target_model()
+        name = self._field_name_for(self.multiple)
+        values = {
+            "name": name,
+            "field_description": self._field_labels()["en_US"],
+            "help": self.with_context(lang="en_US").description,
+            "state": "manual",
+            "model_id": self.env["ir.model"]._get_id(model),
+            "ttype": "many2many" if self.multiple else "many2one",
+            "relation": "classification.category",
+            "domain": repr([("scheme_id", "=", self.id)]),
+            "copied": True,
+        }
+        if self.multiple:
+            values.update(
+                relation_table=f"{name}_{model.replace('.', '_')}_rel",
+                column1="record_id",
+                column2="category_id",
+            )
+        else:
+            values["on_delete"] = "restrict"
+        return values
+
+    @api.model
+    def _sync_missing_fields(self):
+        """Give their fields to the schemes a module's data files created."""
+        self.with_context(active_test=False).search(
+            [("field_id", "=", False)]
+        )._sync_field()
 
     def _field_labels(self):
         """The field's label in every installed language.
@@ -228,7 +248,10 @@ class ClassificationScheme(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         schemes = super().create(vals_list)
-        schemes._sync_field()
+        if not self.env.context.get("install_filename"):
+            schemes._sync_field()
+        # else: data files create schemes one by one; their fields come in one
+        # batch at the end (see _sync_missing_fields).
         return schemes
 
     def write(self, vals):

@@ -145,6 +145,8 @@ PRODUCT_FAMILIES = {
 }
 SERVICES = ("Installation Service", "Maintenance Contract", "On-site Training")
 COUNTRIES = ("cn", "cn", "cn", "us", "de", "fr", "jp", "uk", "sg", "au")
+CN_CITIES = ("上海", "Beijing", "深圳", "Hangzhou", "成都", "Wuxi", "佛山", "Yichang")
+HEADCOUNTS = (4, 25, 60, 180, 450, 1200, 5000)
 
 
 def parse_args(argv):
@@ -297,6 +299,7 @@ class DemoHistory:
                     {
                         "name": f"{name} ({index + 1})",
                         "is_company": True,
+                        "cpc_employee_count": rng.choice(HEADCOUNTS),
                         "industry_id": industries and rng.choice(industries).id,
                         "child_ids": children,
                         "country_id": country.id,
@@ -313,6 +316,10 @@ class DemoHistory:
                         "email": f"person{index}@example.com",
                     }
                 )
+        for value in values:
+            if value["country_id"] == countries["cn"].id:
+                value["city"] = rng.choice(CN_CITIES)
+        # The seeded rules place them by type, size, industry, region and city.
         self.customers = env["res.partner"].create(values)
 
     def _person_name(self):
@@ -463,8 +470,61 @@ def classify_customers(env):
     return lines
 
 
+def classify_by_schemes(env):
+    """Schemes: by hand for what no rule knows (channels, needs), then counts."""
+    rng = random.Random(7)
+    ref = env.ref
+    module = "customer_product_classification"
+    customers = env["res.partner"].search(
+        [("parent_id", "=", False), ("email", "=like", "%@example.com")], order="id"
+    )
+    channels = [
+        ref(f"{module}.category_channel_{key}")
+        for key in ("online", "offline", "direct", "distribution")
+    ]
+    needs = [
+        ref(f"{module}.category_needs_{key}")
+        for key in ("price", "brand", "quality", "functional", "emotional")
+    ]
+    channel_field = ref(f"{module}.scheme_channel").field_name
+    needs_field = ref(f"{module}.scheme_needs").field_name
+    for customer in customers:
+        customer.write(
+            {
+                channel_field: [Command.set([c.id for c in rng.sample(channels, 2)])],
+                needs_field: [Command.set([rng.choice(needs).id])],
+            }
+        )
+    products = env["product.template"].search([("default_code", "=like", "DEMO-%")])
+    positioning = ref(f"{module}.scheme_positioning").field_name
+    median = (
+        sorted(products.mapped("list_price"))[len(products) // 2] if products else 0
+    )
+    for product in products:
+        key = "high_end" if product.list_price > median else "mass"
+        product[positioning] = ref(f"{module}.category_positioning_{key}")
+    lines = ["Classification schemes:"]
+    for scheme in env["classification.scheme"].search([]):
+        Target = env[scheme._target_model()]
+        domain = [
+            (
+                "id",
+                "in",
+                (customers if scheme.applies_to == "partner" else products).ids,
+            )
+        ]
+        groups = Target._read_group(domain, [scheme.field_name], ["__count"])
+        placed = [(value.display_name, count) for value, count in groups if value]
+        if not placed:
+            continue
+        placed.sort(key=lambda item: -item[1])
+        listed = ", ".join(f"{name} {count}" for name, count in placed[:6])
+        lines.append(f"  {scheme.name}: {listed}")
+    return lines
+
+
 # Each entry runs one classification of the addon and returns its summary lines.
-CLASSIFICATIONS = [classify_customers]
+CLASSIFICATIONS = [classify_customers, classify_by_schemes]
 
 
 def summarise_history(env):

@@ -263,7 +263,7 @@ class TestSchemes(SchemeCase):
         )
         # The scheme's field is labelled in the language installed after it.
         label = region.field_id.with_context(lang="zh_CN").field_description
-        self.assertEqual(label, "区域（分类）")
+        self.assertEqual(label, "区域（分类）")  # noqa: RUF001
         codes = set(
             self.seeded.filtered(lambda s: s.applies_to == "partner").mapped("code")
         )
