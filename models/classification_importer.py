@@ -184,6 +184,16 @@ class ClassificationImporter(models.AbstractModel):
         preview_limit = self._preview_limit()
         first_row = {}
         for number, texts, has_errors in parsed:
+            # Categories are checked whatever the record, so that one pass over
+            # the file reports every wrong cell.
+            placed = {}
+            for scheme, text in texts.items():
+                if not isinstance(scheme, str):
+                    categories = self._match_categories(
+                        scheme, text, lookup, number, errors
+                    )
+                    if categories is not None:
+                        placed[scheme] = categories
             record = records.get(number)
             if record is None:
                 continue
@@ -200,26 +210,17 @@ class ClassificationImporter(models.AbstractModel):
                 )
                 continue
             first_row[record.id] = number
-            changes = []
-            for scheme, text in texts.items():
-                if isinstance(scheme, str):
-                    continue
-                categories = self._match_categories(
-                    scheme, text, lookup, number, errors
+            for scheme, categories in placed.items():
+                value = (
+                    tuple(sorted(categories.ids)) if scheme.multiple else categories.id
                 )
-                if categories is None:
-                    continue
-                if scheme.multiple:
-                    plan[scheme.field_name][tuple(sorted(categories.ids))].append(
-                        record.id
-                    )
-                else:
-                    plan[scheme.field_name][categories.id].append(record.id)
-                if len(preview) < preview_limit:
-                    names = ", ".join(categories.mapped("complete_name"))
-                    changes.append(f"{scheme.name}: {names}")
+                plan[scheme.field_name][value].append(record.id)
             if not has_errors and len(preview) < preview_limit:
-                preview.append((number, record.display_name, "; ".join(changes)))
+                changes = "; ".join(
+                    f"{scheme.name}: {', '.join(categories.mapped('complete_name'))}"
+                    for scheme, categories in placed.items()
+                )
+                preview.append((number, record.display_name, changes))
         return self._result(
             errors,
             rows=len(parsed),
@@ -258,8 +259,10 @@ class ClassificationImporter(models.AbstractModel):
         ]
         records = {}
         for number, texts, has_errors in parsed:
-            if has_errors:
-                continue  # already reported: its cells are not text
+            if has_errors and not any(texts.get(c) for c in RECORD_COLUMNS):
+                # Already reported: the cell naming the record is not text (or
+                # the row has no record cell; its other errors are reported).
+                continue
             column = next((c for c in RECORD_COLUMNS if texts.get(c)), None)
             if column is None:
                 self._row_error(

@@ -23,7 +23,7 @@ class ClassificationScheme(models.Model):
 
     _name = "classification.scheme"
     _description = "Classification Scheme"
-    _order = "applies_to, sequence, id"
+    _order = "sequence, id"
 
     name = fields.Char(required=True, translate=True)
     code = fields.Char(

@@ -152,8 +152,10 @@ class TestImport(SchemeCase):
         wizard.action_import()
         self.assertEqual(template[self.grade_field], self.grade_a)
 
-    def test_template(self):
-        wizard = self._wizard(b"", "none.xlsx")
+    def test_template_before_any_file(self):
+        wizard = self.env["classification.import.wizard"].create({})
+        with self.assertRaisesRegex(UserError, "Choose a file"):
+            wizard.action_check()
         action = wizard.action_download_template()
         self.assertIn("template_file", action["url"])
         workbook = openpyxl.load_workbook(
@@ -243,6 +245,18 @@ class TestImport(SchemeCase):
             ],
         )
 
+    def test_every_wrong_cell_is_reported(self):
+        errors = self._errors(
+            xlsx(
+                [
+                    ["reference", "TREGION", "TCHANNEL"],
+                    ["C999", "NORTH", 12],
+                ]
+            )
+        )
+        self.assertEqual(len(errors), 3, errors)
+        self.assertTrue(all(error.startswith("Row 2") for error in errors))
+
     def test_two_values_in_a_one_value_scheme(self):
         [error] = self._errors(xlsx([["reference", "TREGION"], ["C001", "EAST;WEST"]]))
         self.assertIn("Row 2", error)
@@ -271,7 +285,7 @@ class TestImport(SchemeCase):
                 ]
             )
         )
-        self.assertEqual(len(errors), 3, errors)
+        self.assertEqual(len(errors), 3, errors)  # no "unknown record" for row 3
         self.assertIn("Row 2, column TREGION: a formula", errors[0])
         self.assertIn("Row 3, column reference: a number", errors[1])
         self.assertIn("Row 4, column TREGION: a date", errors[2])

@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+MODULE = "customer_product_classification"
+
 
 @tagged("post_install", "-at_install")
 class TestClassificationUi(HttpCase):
@@ -21,3 +23,29 @@ class TestClassificationUi(HttpCase):
         company = self.env.company
         self.env["partner.classification"]._cpc_classify(company)
         self.start_tour("/odoo", "customer_product_classification_tour", login="admin")
+
+    def test_browse_and_place_customers_by_scheme(self):
+        # The seeded region rules place the first company in East China.
+        partners = self.env["res.partner"].create(
+            [
+                {
+                    "name": "Tour Shanghai Co",
+                    "is_company": True,
+                    "country_id": self.env.ref("base.cn").id,
+                    "state_id": self.env.ref("base.state_cn_SH").id,
+                },
+                {
+                    "name": "Tour Paris Co",
+                    "is_company": True,
+                    "country_id": self.env.ref("base.fr").id,
+                },
+            ]
+        )
+        self.start_tour(
+            "/odoo", "customer_product_classification_scheme_tour", login="admin"
+        )
+        channel = self.env.ref(f"{MODULE}.scheme_channel")
+        self.assertEqual(
+            partners[0][channel.field_name],
+            self.env.ref(f"{MODULE}.category_channel_online"),
+        )

@@ -16,7 +16,8 @@ class ClassificationImportWizard(models.TransientModel):
         required=True,
         default="partner",
     )
-    file = fields.Binary(string="File", required=True)
+    # Not required: the template can be downloaded before any file is chosen.
+    file = fields.Binary(string="File")
     filename = fields.Char()
     state = fields.Selection(
         [("upload", "Upload"), ("error", "Errors"), ("preview", "Preview")],
@@ -37,6 +38,8 @@ class ClassificationImportWizard(models.TransientModel):
 
     def _check(self):
         self.ensure_one()
+        if not self.file and not self.filename:
+            raise UserError(self.env._("Choose a file to import first."))
         return self.env["classification.importer"]._check_file(
             self.applies_to, base64.b64decode(self.file or b""), self.filename
         )
