@@ -44,7 +44,7 @@ registry.category("web_tour.tours").add("customer_product_classification_scheme_
         {
             content: "The region set by the rules is shown",
             trigger:
-                '.o_group:has(.o_form_label:contains("Region")) .o_field_widget:contains("East China")',
+                '.o_wrap_label:has(.o_form_label:contains("Region")) + .o_wrap_input input:value("Mainland China / East China")',
         },
         {
             content: "Choose a sales channel",
