@@ -10,7 +10,6 @@ from odoo.osv.expression import OR, normalize_domain
 from .classification_rule import CRITERIA
 
 FIELD_PREFIX = "x_cpc_scheme"
-RULE_BATCH = 5000
 
 
 class ClassificationMixin(models.AbstractModel):
@@ -221,35 +220,41 @@ class ClassificationMixin(models.AbstractModel):
         if not self:
             return
         schemes = (schemes or self._cpc_schemes_with_rules()).sudo()
+        plans = []
+        fnames = {"classification_auto_scheme_ids"}
+        for scheme in schemes.filtered(lambda s: s.field_name in self._fields):
+            rules = scheme.rule_ids.filtered("active").sorted("sequence")
+            matchers = [(rule.category_id.id, rule._matcher()) for rule in rules]
+            plans.append((scheme, matchers))
+            fnames.add(scheme.field_name)
+            fnames.update(f for rule in rules for f in CRITERIA[rule.criterion][1])
+        if not plans:
+            return
         records = self.with_context(
             cpc_rule_write=True, active_test=False, tracking_disable=True
         )
-        for scheme in schemes:
+        rows = records.read(sorted(fnames), load=None)
+        for scheme, matchers in plans:
             name = scheme.field_name
-            if name not in self._fields:
-                continue
-            rules = scheme.rule_ids.filtered("active").sorted("sequence")
-            prepared = {rule: rule._prepare_matching() for rule in rules}
             changes = defaultdict(list)
-            for record in records:
-                current = record[name]
-                is_auto = scheme in record.classification_auto_scheme_ids
-                if current and not is_auto and not overwrite:
+            for row in rows:
+                is_auto = scheme.id in row["classification_auto_scheme_ids"]
+                if row[name] and not is_auto and not overwrite:
                     continue
-                matched = rules.filtered(
-                    lambda r, rec=record, ready=prepared: r._matches(rec, ready[r])
-                )
-                value = (
-                    matched.category_id if scheme.multiple else matched[:1].category_id
-                )
+                matched = [category for category, matches in matchers if matches(row)]
+                if scheme.multiple:
+                    value = tuple(sorted(set(matched)))
+                    current = tuple(sorted(row[name]))
+                else:
+                    value = matched[0] if matched else False
+                    current = row[name] or False
                 if value == current and (is_auto or not value):
                     continue
-                changes[value].append(record.id)
+                changes[value].append(row["id"])
             for value, ids in changes.items():
-                targets = records.browse(ids)
-                targets.write(
+                records.browse(ids).write(
                     {
-                        name: [Command.set(value.ids)] if scheme.multiple else value.id,
+                        name: [Command.set(list(value))] if scheme.multiple else value,
                         "classification_auto_scheme_ids": [
                             Command.link(scheme.id)
                             if value
@@ -257,23 +262,6 @@ class ClassificationMixin(models.AbstractModel):
                         ],
                     }
                 )
-
-    @api.model
-    def _cpc_apply_rules_everywhere(self, schemes, overwrite=False):
-        """Apply rules to every record, in batches so that memory stays bounded."""
-        Model = self.with_context(active_test=False)
-        domain = self._cpc_rule_domain()
-        last_id = 0
-        while True:
-            batch = Model.search(
-                [*domain, ("id", ">", last_id)], order="id", limit=RULE_BATCH
-            )
-            if not batch:
-                break
-            batch._cpc_apply_rules(schemes, overwrite=overwrite)
-            last_id = batch[-1].id
-            self.env.flush_all()
-            self.env.invalidate_all()
 
     @api.model
     def _cpc_rule_domain(self):

@@ -117,49 +117,41 @@ class ClassificationRule(models.Model):
                 f"{labels.get(rule.criterion, '')} → {rule.category_id.display_name}"
             )
 
-    def _prepare_matching(self):
-        """Read once what matching needs, so that each record is a dict lookup."""
+    def _matcher(self):
+        """A test of one record's values (as read with ``load=None``).
+
+        What the rule compares with is read once here, so that testing a
+        record is a set lookup: rules run over whole tables.
+        """
         self.ensure_one()
-        if self.criterion == "product_category":
-            return set(
-                self.env["product.category"]
-                .search([("id", "child_of", self.product_categ_ids.ids)])
-                .ids
-            )
-        if self.criterion == "city":
-            return {
+        criterion = self.criterion
+        if criterion in ("employees", "list_price"):
+            fname = CRITERIA[criterion][1][0]
+            low, high = self.min_value, self.max_value
+            return lambda row: row[fname] >= low and (not high or row[fname] < high)
+        if criterion == "company_type":
+            wanted = self.company_type == "company"
+            return lambda row: bool(row["is_company"]) == wanted
+        if criterion == "product_type":
+            wanted = self.product_type
+            return lambda row: row["type"] == wanted
+        if criterion == "city":
+            cities = {
                 city.strip().casefold()
                 for city in (self.city_names or "").split(",")
                 if city.strip()
             }
-        if self.criterion == "country_group":
-            return set(self.country_group_ids.country_ids.ids)
-        return None
-
-    def _matches(self, record, prepared):
-        self.ensure_one()
-        criterion = self.criterion
-        if criterion == "country":
-            return record.country_id in self.country_ids
-        if criterion == "country_group":
-            return record.country_id.id in prepared
-        if criterion == "state":
-            return record.state_id in self.state_ids
-        if criterion == "city":
-            return (record.city or "").strip().casefold() in prepared
-        if criterion == "industry":
-            return record.industry_id in self.industry_ids
-        if criterion == "company_type":
-            return ("company" if record.is_company else "person") == self.company_type
-        if criterion == "team":
-            return record.team_id in self.team_ids
-        if criterion == "product_category":
-            return record.categ_id.id in prepared
-        if criterion == "product_type":
-            return record.type == self.product_type
-        value = (
-            record.cpc_employee_count if criterion == "employees" else record.list_price
-        )
-        return value >= self.min_value and (
-            not self.max_value or value < self.max_value
-        )
+            return lambda row: (row["city"] or "").strip().casefold() in cities
+        ids = {
+            "country": lambda: self.country_ids,
+            "country_group": lambda: self.country_group_ids.country_ids,
+            "state": lambda: self.state_ids,
+            "industry": lambda: self.industry_ids,
+            "team": lambda: self.team_ids,
+            "product_category": lambda: self.env["product.category"].search(
+                [("id", "child_of", self.product_categ_ids.ids)]
+            ),
+        }[criterion]().ids
+        wanted_ids = set(ids)
+        fname = CRITERIA[criterion][1][0]
+        return lambda row: row[fname] in wanted_ids

@@ -1,7 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, create_index, make_index_name
+
+from ..utils.actions import success_notification
+
+_logger = logging.getLogger(__name__)
 
 # Which records each kind of scheme classifies.
 SCHEME_TARGETS = {
@@ -60,6 +66,15 @@ class ClassificationScheme(models.Model):
         readonly=True,
         ondelete="set null",
         help="The field of customers or products that holds this scheme's categories.",
+    )
+    rules_queued = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="The scheduler is applying the rules to every record.",
+    )
+    rules_overwrite = fields.Boolean(readonly=True, copy=False)
+    rules_cursor = fields.Integer(
+        readonly=True, copy=False, help="The last record the queued rules reached."
     )
     field_name = fields.Char(
         related="field_id.name", string="Field Name", store=True, index=True
@@ -148,7 +163,7 @@ class ClassificationScheme(models.Model):
         values = {
             "name": name,
             "field_description": self._field_labels()["en_US"],
-            "help": self.with_context(lang="en_US").description,
+            "help": self.with_context(lang="en_US").description or False,
             "state": "manual",
             "model_id": self.env["ir.model"]._get_id(model),
             "ttype": "many2many" if self.multiple else "many2one",
@@ -192,10 +207,19 @@ class ClassificationScheme(models.Model):
         return labels
 
     def _sync_field_label(self):
+        """Label the fields after their schemes (the help is the description).
+
+        Writing a field sets the registry up again: only changes are written.
+        """
         for scheme in self.filtered("field_id"):
             labels = scheme._field_labels()
             field = scheme.field_id.sudo().with_context(lang="en_US")
-            field.field_description = labels.pop("en_US")
+            values = {
+                "field_description": labels.pop("en_US"),
+                "help": scheme.with_context(lang="en_US").description or False,
+            }
+            if any(field[name] != value for name, value in values.items()):
+                field.write(values)
             if labels:
                 field.update_field_translations("field_description", labels)
 
@@ -323,22 +347,56 @@ class ClassificationScheme(models.Model):
         return action
 
     def action_apply_rules(self):
-        """Run the scheme's rules again on every record.
+        """Queue the scheme's rules for every record, for the scheduler.
 
-        Manual choices are kept unless the context asks to overwrite them.
+        A table of customers can take longer than a web request may last, so
+        the scheduled action applies the rules in batches, each committed. Manual
+        choices are kept unless the context asks to overwrite them.
         """
-        self.ensure_one()
-        self.env[self._target_model()]._cpc_apply_rules_everywhere(
-            self, overwrite=self.env.context.get("cpc_overwrite_manual", False)
+        self.write(
+            {
+                "rules_queued": True,
+                "rules_overwrite": self.env.context.get("cpc_overwrite_manual", False),
+                "rules_cursor": 0,
+            }
         )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "The rules of %(scheme)s were applied again.", scheme=self.name
-                ),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        self.env.ref(
+            "customer_product_classification.ir_cron_apply_classification_rules"
+        )._trigger()
+        return success_notification(
+            self.env._(
+                "The rules of %(schemes)s are being applied to every record in the "
+                "background.",
+                schemes=", ".join(self.mapped("name")),
+            )
+        )
+
+    @api.model
+    def _cron_apply_rules(self):
+        """Apply queued rules, one batch of records per call (see _notify_progress)."""
+        budget = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("customer_product_classification.batch_size", 20000)
+        )
+        done = remaining = 0
+        for scheme in self.sudo().search([("rules_queued", "=", True)]):
+            Target = self.env[scheme._target_model()].with_context(active_test=False)
+            domain = Target._cpc_rule_domain()
+            if budget > 0:
+                batch = Target.search(
+                    [*domain, ("id", ">", scheme.rules_cursor)],
+                    order="id",
+                    limit=budget,
+                )
+                if batch:
+                    batch._cpc_apply_rules(scheme, overwrite=scheme.rules_overwrite)
+                    budget -= len(batch)
+                    done += len(batch)
+                    scheme.rules_cursor = batch[-1].id
+            left = Target.search_count([*domain, ("id", ">", scheme.rules_cursor)])
+            scheme.rules_queued = bool(left)
+            remaining += left
+        _logger.info("Classification rules: %s records done, %s left", done, remaining)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done, remaining

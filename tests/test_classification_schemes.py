@@ -287,6 +287,7 @@ class TestRules(SchemeCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.cn = cls.env.ref("base.cn")
         Rule = cls.env["classification.rule"]
         cls.shanghai_rule = Rule.create(
             {
@@ -368,9 +369,9 @@ class TestRules(SchemeCase):
         self.assertEqual(acme[self.region_field], self.west)
         self.assertNotIn(self.region, acme.classification_auto_scheme_ids)
         # Applying the rules again keeps it too, unless asked to overwrite.
-        self.region.action_apply_rules()
+        self._apply_rules(self.region)
         self.assertEqual(acme[self.region_field], self.west)
-        self.region.with_context(cpc_overwrite_manual=True).action_apply_rules()
+        self._apply_rules(self.region.with_context(cpc_overwrite_manual=True))
         self.assertEqual(acme[self.region_field], self.east)
         self.assertIn(self.region, acme.classification_auto_scheme_ids)
 
@@ -380,8 +381,38 @@ class TestRules(SchemeCase):
         self.shanghai_rule.criterion = "country"
         self.shanghai_rule.country_ids = self.env.ref("base.cn")
         self.assertEqual(acme[self.region_field], self.east, "rules run on demand")
-        self.region.action_apply_rules()
+        self._apply_rules(self.region)
         self.assertEqual(acme[self.region_field], self.shanghai)
+
+    def test_queued_rules_run_in_batches(self):
+        partners = self.env["res.partner"].create(
+            [
+                {"name": f"Batch {n}", "is_company": True, "country_id": self.cn.id}
+                for n in range(5)
+            ]
+        )
+        # Placed by hand first, then the rules are asked to replace that.
+        partners.write({self.region_field: self.west.id})
+        self.env["ir.config_parameter"].set_param(
+            "customer_product_classification.batch_size", 2
+        )
+        self.region.with_context(cpc_overwrite_manual=True).action_apply_rules()
+        self.assertTrue(self.region.rules_queued)
+        Scheme = self.env["classification.scheme"]
+        calls = 0
+        while self.region.rules_queued:
+            done, __ = Scheme._cron_apply_rules()
+            self.assertLessEqual(done, 2)
+            calls += 1
+        self.assertGreaterEqual(calls, 3)
+        self.assertEqual(set(partners.mapped(self.region_field)), {self.east})
+
+    def _apply_rules(self, scheme):
+        action = scheme.action_apply_rules()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertTrue(scheme.rules_queued)
+        self.env["classification.scheme"]._cron_apply_rules()
+        self.assertFalse(scheme.rules_queued)
 
     def test_rules_skip_contacts(self):
         acme = self._company("Acme", country_id=self.env.ref("base.cn").id)

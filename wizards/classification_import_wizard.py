@@ -4,6 +4,8 @@ import base64
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..utils.actions import reopen_dialog, success_notification
+
 
 class ClassificationImportWizard(models.TransientModel):
     """Upload a spreadsheet, check it whole, then place the records it lists."""
@@ -76,19 +78,13 @@ class ClassificationImportWizard(models.TransientModel):
         written = self.env["classification.importer"]._apply_plan(
             self.applies_to, result["plan"]
         )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "%(rows)s rows imported, %(count)s records changed.",
-                    rows=result["rows"],
-                    count=written,
-                ),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return success_notification(
+            self.env._(
+                "%(rows)s rows imported, %(count)s records changed.",
+                rows=result["rows"],
+                count=written,
+            )
+        )
 
     def action_download_template(self):
         self.ensure_one()
@@ -114,14 +110,7 @@ class ClassificationImportWizard(models.TransientModel):
         return self._reopen()
 
     def _reopen(self):
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": self.env._("Import Categories"),
-        }
+        return reopen_dialog(self, self.env._("Import Categories"))
 
 
 class ClassificationImportWizardLine(models.TransientModel):

@@ -2,6 +2,7 @@
 from odoo import api, fields, models
 
 from ..models.partner_classification import LIFECYCLE_STAGES
+from ..utils.actions import reopen_dialog, success_notification
 
 # The preview counts every move but lists only the first ones: a list of 100,000
 # lines helps nobody and costs a lot to build.
@@ -114,26 +115,12 @@ class PartnerClassificationWizard(models.TransientModel):
 
     def action_apply(self):
         result = self._run(preview=False)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "%(count)s customers reclassified.", count=result["done"]
-                ),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return success_notification(
+            self.env._("%(count)s customers reclassified.", count=result["done"])
+        )
 
     def _reopen(self):
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-        }
+        return reopen_dialog(self)
 
 
 class PartnerClassificationWizardLine(models.TransientModel):
