@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, create_index, make_index_name
 
-from ..utils.actions import success_notification
+from ..utils.actions import RELOAD_VIEW, success_notification
 
 _logger = logging.getLogger(__name__)
 
@@ -368,7 +368,8 @@ class ClassificationScheme(models.Model):
                 "The rules of %(schemes)s are being applied to every record in the "
                 "background.",
                 schemes=", ".join(self.mapped("name")),
-            )
+            ),
+            then=RELOAD_VIEW,
         )
 
     @api.model

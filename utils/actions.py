@@ -1,17 +1,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 """Client actions the addon's buttons return (plain dicts, no Odoo import)."""
 
+CLOSE_DIALOG = {"type": "ir.actions.act_window_close"}
+RELOAD_VIEW = {"type": "ir.actions.client", "tag": "soft_reload"}
 
-def success_notification(message):
-    """A green notification, closing the dialog the button was in."""
+
+def success_notification(message, then=CLOSE_DIALOG):
+    """A green notification; then, by default, close the dialog it came from."""
     return {
         "type": "ir.actions.client",
         "tag": "display_notification",
-        "params": {
-            "type": "success",
-            "message": message,
-            "next": {"type": "ir.actions.act_window_close"},
-        },
+        "params": {"type": "success", "message": message, "next": then},
     }
 
 
