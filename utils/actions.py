@@ -5,12 +5,16 @@ CLOSE_DIALOG = {"type": "ir.actions.act_window_close"}
 RELOAD_VIEW = {"type": "ir.actions.client", "tag": "soft_reload"}
 
 
-def success_notification(message, then=CLOSE_DIALOG):
-    """A green notification; then, by default, close the dialog it came from."""
+def success_notification(message, then=None):
+    """A green notification; then, unless told otherwise, close the dialog."""
     return {
         "type": "ir.actions.client",
         "tag": "display_notification",
-        "params": {"type": "success", "message": message, "next": then},
+        "params": {
+            "type": "success",
+            "message": message,
+            "next": dict(then or CLOSE_DIALOG),
+        },
     }
 
 
