@@ -88,7 +88,7 @@ class ClassificationMixin(models.AbstractModel):
                 ),
             ]
         names = self._cpc_scheme_fields()
-        if value is False or value is None or value == []:
+        if value is False or value is None:
             # "Categories is not set": no scheme has a value.
             return [(name, "=", False) for name in names]
         Category = self.env["classification.category"].with_context(active_test=False)
@@ -202,7 +202,7 @@ class ClassificationMixin(models.AbstractModel):
 
     @api.model
     def _cpc_schemes_with_rules(self):
-        kind = "partner" if self._name == "res.partner" else "product"
+        kind = self.env["classification.scheme"]._kind_for(self._name)
         return (
             self.env["classification.rule"]
             .sudo()

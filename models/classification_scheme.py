@@ -92,16 +92,12 @@ class ClassificationScheme(models.Model):
 
     @api.constrains("code", "applies_to", "company_id")
     def _check_code(self):
+        # Import files name schemes by code, whatever its case.
         for scheme in self:
-            clash = self.with_context(active_test=False).search_count(
-                [
-                    ("id", "!=", scheme.id),
-                    ("code", "=ilike", scheme.code),
-                    ("applies_to", "=", scheme.applies_to),
-                ],
-                limit=1,
+            same_kind = self.with_context(active_test=False).search(
+                [("id", "!=", scheme.id), ("applies_to", "=", scheme.applies_to)]
             )
-            if clash:
+            if scheme.code.casefold() in {s.code.casefold() for s in same_kind}:
                 raise ValidationError(
                     self.env._(
                         "Another scheme for the same records already has the code "
@@ -331,10 +327,15 @@ class ClassificationScheme(models.Model):
     # Lookups used by views, rules and imports
     # ------------------------------------------------------------------
     @api.model
+    def _kind_for(self, model_name):
+        return next(
+            kind for kind, model in SCHEME_TARGETS.items() if model == model_name
+        )
+
+    @api.model
     def _active_for(self, model_name):
         """The active schemes of a model the current user can read."""
-        kind = next(k for k, model in SCHEME_TARGETS.items() if model == model_name)
-        schemes = self.search([("applies_to", "=", kind)])
+        schemes = self.search([("applies_to", "=", self._kind_for(model_name))])
         return schemes.filtered(lambda s: s.field_name in self.env[model_name])
 
     def action_open_categories(self):
