@@ -347,17 +347,24 @@ class ClassificationImporter(models.AbstractModel):
         return result
 
     def _category_lookup(self, kind):
-        """Categories by scheme and by the ways a file may name them."""
+        """Categories by scheme and by the ways a file may name them.
+
+        Codes, complete codes, and names in the user's language or in English:
+        a file written by a colleague in another language still imports.
+        """
         categories = self.env["classification.category"].search(
             [("applies_to", "=", kind), ("scheme_id.active", "=", True)]
         )
         lookup = defaultdict(lambda: defaultdict(set))
         for category in categories:
+            english = category.with_context(lang="en_US")
             for key in {
                 category.code,
                 category.complete_code,
                 category.name,
                 category.complete_name,
+                english.name,
+                english.complete_name,
             }:
                 lookup[key.casefold()][category.scheme_id].add(category.id)
         return lookup

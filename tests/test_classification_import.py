@@ -126,6 +126,17 @@ class TestImport(SchemeCase):
         wizard.action_import()
         self.assertEqual(self.beta[self.region_field], self.west)
 
+    def test_names_in_the_users_language_or_english(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.east.with_context(lang="zh_CN").name = "东部"
+        content = xlsx([["name", "TREGION"], ["Acme", "东部"], ["Beta", "West"]])
+        wizard = self._wizard(content).with_context(lang="zh_CN")
+        wizard.action_check()
+        self.assertEqual(wizard.state, "preview", wizard.error_report)
+        wizard.action_import()
+        self.assertEqual(self.acme[self.region_field], self.east)
+        self.assertEqual(self.beta[self.region_field], self.west)
+
     def test_import_is_a_manual_choice(self):
         self.env["classification.rule"].create(
             {
