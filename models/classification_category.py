@@ -114,6 +114,15 @@ class ClassificationCategory(models.Model):
                 self.search([("id", "child_of", category.id)])
             )
 
+    def copy_data(self, default=None):
+        # Codes are unique within a scheme: a copy needs its own.
+        vals_list = super().copy_data(default=default)
+        if "code" not in (default or {}):
+            for category, vals in zip(self, vals_list, strict=True):
+                vals["code"] = f"{category.code}_COPY"
+                vals["name"] = self.env._("%(category)s (copy)", category=category.name)
+        return vals_list
+
     @api.constrains("parent_id", "scheme_id")
     def _check_parent(self):
         if self._has_cycle():

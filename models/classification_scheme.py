@@ -64,6 +64,7 @@ class ClassificationScheme(models.Model):
         "ir.model.fields",
         string="Field",
         readonly=True,
+        copy=False,
         ondelete="set null",
         help="The field of customers or products that holds this scheme's categories.",
     )
@@ -264,6 +265,16 @@ class ClassificationScheme(models.Model):
                 )
             )
         Target.invalidate_model()
+
+    def copy_data(self, default=None):
+        # A copy gets its own field (and categories are not copied): it needs a
+        # code of its own too.
+        vals_list = super().copy_data(default=default)
+        if "code" not in (default or {}):
+            for scheme, vals in zip(self, vals_list, strict=True):
+                vals["code"] = f"{scheme.code}_COPY"
+                vals["name"] = self.env._("%(scheme)s (copy)", scheme=scheme.name)
+        return vals_list
 
     @api.model_create_multi
     def create(self, vals_list):

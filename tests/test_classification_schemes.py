@@ -40,6 +40,17 @@ class TestSchemes(SchemeCase):
         self.assertNotIn(name, self.env["res.partner"]._fields)
         self.assertFalse(self.env["ir.model.fields"].search([("name", "=", name)]))
 
+    def test_copy_gets_a_field_of_its_own(self):
+        acme = self._company("Acme", **{self.region_field: self.east.id})
+        copy = self.region.copy()
+        self.assertEqual(copy.code, "TREGION_COPY")
+        self.assertNotEqual(copy.field_name, self.region_field)
+        self.assertIn(copy.field_name, self.env["res.partner"]._fields)
+        self.assertIn(self.region_field, self.env["res.partner"]._fields)
+        self.assertEqual(
+            acme[self.region_field], self.east, "the original keeps its values"
+        )
+
     def test_used_scheme_cannot_be_deleted(self):
         self._company("Acme", **{self.region_field: self.east.id})
         with self.assertRaisesRegex(UserError, "archive it"):
@@ -94,6 +105,11 @@ class TestSchemes(SchemeCase):
         self.assertEqual(other.complete_code, "EAST")
         with self.assertRaisesRegex(ValidationError, "may not contain"):
             Category.create({"scheme_id": self.region.id, "name": "X", "code": "A-B"})
+
+    def test_category_copy(self):
+        copy = self.shanghai.copy()
+        self.assertEqual(copy.complete_code, "EAST-SH_COPY")
+        self.assertEqual(copy.parent_id, self.east)
 
     def test_cycles_and_foreign_parents_refused(self):
         with self.assertRaisesRegex(UserError, "Recursion"):
