@@ -126,7 +126,12 @@ class ClassificationCategory(models.Model):
     @api.constrains("parent_id", "scheme_id")
     def _check_parent(self):
         if self._has_cycle():
-            raise ValidationError(self.env._("A category cannot be its own ancestor."))
+            raise ValidationError(
+                self.env._(
+                    "%(categories)s: a category cannot be its own ancestor.",
+                    categories=", ".join(self.mapped("name")),
+                )
+            )
         for category in self:
             if (
                 category.parent_id

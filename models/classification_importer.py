@@ -76,13 +76,21 @@ class ClassificationImporter(models.AbstractModel):
     def _sheet_error_message(self, error):
         if error.code == "extension":
             return self.env._(
-                "%(file)s is not a .xlsx, .xls or .csv file.", file=error.detail
+                "%(file)s is not a .xlsx, .xls or .csv file.", file=error.filename
             )
         if error.code == "empty":
             return self.env._("The file is empty.")
+        reasons = {
+            spreadsheet.NOT_A_WORKBOOK: self.env._("it is not an Excel workbook"),
+            spreadsheet.UNKNOWN_ENCODING: self.env._(
+                "its text is neither UTF-8 nor GB18030"
+            ),
+            spreadsheet.BINARY_TEXT: self.env._("it holds binary data, not text"),
+        }
         return self.env._(
-            "The file cannot be read, it may be damaged: %(reason)s",
-            reason=error.detail,
+            "%(file)s cannot be read, it may be damaged: %(reason)s.",
+            file=error.filename,
+            reason=reasons.get(error.detail, error.detail),
         )
 
     def _check_header(self, kind, header):
@@ -247,10 +255,9 @@ class ClassificationImporter(models.AbstractModel):
                 Target, REFERENCE_FIELDS[kind], wanted["reference"]
             ),
             "name": self._records_by_field(
-                Target, "name", wanted["name"], Target._cpc_rule_domain()
+                Target, "name", wanted["name"], Target._cpc_carrier_domain()
             ),
         }
-        commercial = kind == "partner"
         matched_ids = [
             rid
             for by_value in found.values()
@@ -302,7 +309,7 @@ class ClassificationImporter(models.AbstractModel):
                 )
             else:
                 record = Target.browse(ids[0]).with_prefetch(matched_ids)
-                if commercial and record.commercial_partner_id != record:
+                if not record._cpc_carriers():  # a contact: its company carries them
                     self._row_error(
                         errors,
                         number,

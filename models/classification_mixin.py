@@ -151,7 +151,7 @@ class ClassificationMixin(models.AbstractModel):
         records = super().create(vals_list)
         records.invalidate_recordset(["classification_category_ids"])
         if not self.env.context.get("cpc_rule_write"):
-            records._cpc_rule_targets()._cpc_apply_rules()
+            records._cpc_apply_rules()
         return records
 
     def write(self, vals):
@@ -190,14 +190,14 @@ class ClassificationMixin(models.AbstractModel):
                 .scheme_id
             )
             if schemes:
-                self._cpc_rule_targets()._cpc_apply_rules(schemes)
+                self._cpc_apply_rules(schemes)
         return res
 
     # ------------------------------------------------------------------
     # Rules
     # ------------------------------------------------------------------
-    def _cpc_rule_targets(self):
-        """The records rules classify: hook for models that share values."""
+    def _cpc_carriers(self):
+        """The records that carry categories; others share their carrier's."""
         return self
 
     @api.model
@@ -217,7 +217,8 @@ class ClassificationMixin(models.AbstractModel):
         rule, unless ``overwrite`` is set. Records are written grouped by their
         new value, and only where the value changes.
         """
-        if not self:
+        carriers = self._cpc_carriers()
+        if not carriers:
             return
         schemes = (schemes or self._cpc_schemes_with_rules()).sudo()
         plans = []
@@ -230,7 +231,7 @@ class ClassificationMixin(models.AbstractModel):
             fnames.update(f for rule in rules for f in CRITERIA[rule.criterion][1])
         if not plans:
             return
-        records = self.with_context(
+        records = carriers.with_context(
             cpc_rule_write=True, active_test=False, tracking_disable=True
         )
         rows = records.read(sorted(fnames), load=None)
@@ -264,7 +265,8 @@ class ClassificationMixin(models.AbstractModel):
                 )
 
     @api.model
-    def _cpc_rule_domain(self):
+    def _cpc_carrier_domain(self):
+        """The domain of _cpc_carriers, for searches over the whole table."""
         return []
 
     # ------------------------------------------------------------------

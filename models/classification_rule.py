@@ -11,7 +11,7 @@ CRITERIA = {
     "industry": ("partner", ["industry_id"]),
     "company_type": ("partner", ["is_company"]),
     "employees": ("partner", ["cpc_employee_count"]),
-    "team": ("partner", ["team_id"]),
+    "team": ("partner", ["user_id"]),
     "product_category": ("product", ["categ_id"]),
     "product_type": ("product", ["type"]),
     "list_price": ("product", ["list_price"]),
@@ -72,7 +72,11 @@ class ClassificationRule(models.Model):
         [("company", "Company"), ("person", "Individual")],
         string="Company or Individual",
     )
-    team_ids = fields.Many2many("crm.team", string="Sales Teams")
+    team_ids = fields.Many2many(
+        "crm.team",
+        string="Sales Teams",
+        help="Customers whose salesperson belongs to one of these sales teams.",
+    )
     product_categ_ids = fields.Many2many(
         "product.category",
         string="Product Categories",
@@ -147,7 +151,13 @@ class ClassificationRule(models.Model):
             "country_group": lambda: self.country_group_ids.country_ids,
             "state": lambda: self.state_ids,
             "industry": lambda: self.industry_ids,
-            "team": lambda: self.team_ids,
+            # Partners have no team of their own without CRM: their
+            # salesperson's team stands for it.
+            "team": lambda: (
+                self.env["res.users"]
+                .with_context(active_test=False)
+                .search([("sale_team_id", "in", self.team_ids.ids)])
+            ),
             "product_category": lambda: self.env["product.category"].search(
                 [("id", "child_of", self.product_categ_ids.ids)]
             ),

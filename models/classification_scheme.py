@@ -286,13 +286,17 @@ class ClassificationScheme(models.Model):
         return schemes
 
     def write(self, vals):
-        if "applies_to" in vals and any(
-            scheme.applies_to != vals["applies_to"] for scheme in self
-        ):
+        moving = self.filtered(
+            lambda scheme: (
+                "applies_to" in vals and scheme.applies_to != vals["applies_to"]
+            )
+        )
+        if moving:
             raise UserError(
                 self.env._(
-                    "A scheme cannot move between customers and products: create "
-                    "a new scheme instead."
+                    "The scheme %(scheme)s cannot move between customers and "
+                    "products: create a new scheme instead.",
+                    scheme=moving[0].name,
                 )
             )
         res = super().write(vals)
@@ -395,7 +399,7 @@ class ClassificationScheme(models.Model):
         done = remaining = 0
         for scheme in self.sudo().search([("rules_queued", "=", True)]):
             Target = self.env[scheme._target_model()].with_context(active_test=False)
-            domain = Target._cpc_rule_domain()
+            domain = Target._cpc_carrier_domain()
             if budget > 0:
                 batch = Target.search(
                     [*domain, ("id", ">", scheme.rules_cursor)],

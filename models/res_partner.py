@@ -87,11 +87,11 @@ class ResPartner(models.Model):
             *self._cpc_scheme_fields(),
         ]
 
-    def _cpc_rule_targets(self):
+    def _cpc_carriers(self):
         return self.filtered(lambda partner: partner == partner.commercial_partner_id)
 
     @api.model
-    def _cpc_rule_domain(self):
+    def _cpc_carrier_domain(self):
         return ["|", ("is_company", "=", True), ("parent_id", "=", False)]
 
     @api.model

@@ -66,3 +66,15 @@ def test_unreadable_files(content, filename, code):
     with pytest.raises(sheet.SheetError) as error:
         sheet.read_sheet(content, filename)
     assert error.value.code == code
+    assert error.value.filename == filename, "messages name the file"
+
+
+def test_known_reasons_are_codes_for_translation():
+    for content, filename, reason in (
+        (b"plain text", "x.xlsx", sheet.NOT_A_WORKBOOK),
+        ("\u00e9".encode("utf-16"), "x.csv", sheet.UNKNOWN_ENCODING),
+        (b"a,b\x00c", "x.csv", sheet.BINARY_TEXT),
+    ):
+        with pytest.raises(sheet.SheetError) as error:
+            sheet.read_sheet(content, filename)
+        assert error.value.detail == reason, filename

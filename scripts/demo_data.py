@@ -17,6 +17,7 @@ import math
 import random
 import sys
 import time
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 import odoo
@@ -488,11 +489,16 @@ def classify_by_schemes(env):
     ]
     channel_field = ref(f"{module}.scheme_channel").field_name
     needs_field = ref(f"{module}.scheme_needs").field_name
+    # One write per combination, as an import would do it.
+    groups = defaultdict(list)
     for customer in customers:
-        customer.write(
+        pair = tuple(sorted(c.id for c in rng.sample(channels, 2)))
+        groups[pair, rng.choice(needs).id].append(customer.id)
+    for (pair, need), ids in groups.items():
+        customers.browse(ids).write(
             {
-                channel_field: [Command.set([c.id for c in rng.sample(channels, 2)])],
-                needs_field: [Command.set([rng.choice(needs).id])],
+                channel_field: [Command.set(list(pair))],
+                needs_field: [Command.set([need])],
             }
         )
     products = env["product.template"].search([("default_code", "=like", "DEMO-%")])
@@ -500,9 +506,10 @@ def classify_by_schemes(env):
     median = (
         sorted(products.mapped("list_price"))[len(products) // 2] if products else 0
     )
-    for product in products:
-        key = "high_end" if product.list_price > median else "mass"
-        product[positioning] = ref(f"{module}.category_positioning_{key}")
+    high = products.filtered(lambda p: p.list_price > median)
+    mass = ref(f"{module}.category_positioning_mass")
+    high.write({positioning: ref(f"{module}.category_positioning_high_end").id})
+    (products - high).write({positioning: mass.id})
     lines = ["Classification schemes:"]
     for scheme in env["classification.scheme"].search([]):
         Target = env[scheme._target_model()]

@@ -189,6 +189,12 @@ class TestImport(SchemeCase):
     def test_corrupt_files(self):
         [error] = self._errors(b"PK\x03\x04 broken", "file.xlsx")
         self.assertIn("damaged", error)
+        [error] = self._errors(b"plain text", "orders.xlsx")
+        self.assertEqual(
+            error,
+            "orders.xlsx cannot be read, it may be damaged: it is not an Excel "
+            "workbook.",
+        )
         [error] = self._errors(b"\xd0\xcf\x11\xe0 broken", "file.xls")
         self.assertIn("damaged", error)
 
@@ -199,6 +205,10 @@ class TestImport(SchemeCase):
         self.assertIn("empty", error)
         [error] = self._errors(xlsx([["reference", "TREGION"]]))
         self.assertIn("no rows", error)
+
+    def test_headers_must_be_text(self):
+        [error] = self._errors(xlsx([["reference", 2026], ["C001", "EAST"]]))
+        self.assertIn("Row 1, column 2", error)
 
     def test_missing_and_unknown_columns(self):
         [error] = self._errors(xlsx([["TREGION"], ["EAST"]]))

@@ -65,7 +65,7 @@ class TestSchemes(SchemeCase):
             )
 
     def test_scheme_cannot_change_kind(self):
-        with self.assertRaises(UserError):
+        with self.assertRaisesRegex(UserError, "Test Region"):
             self.region.applies_to = "product"
 
     def test_complete_name_and_code(self):
@@ -206,6 +206,19 @@ class TestSchemes(SchemeCase):
         acme[new_field] = [Command.link(self.west.id)]
         with self.assertRaisesRegex(UserError, "several categories"):
             self.region.multiple = False
+
+    def test_back_to_one_value_keeps_single_categories(self):
+        acme = self._company(
+            "Acme", **{self.channel_field: [Command.set(self.online.ids)]}
+        )
+        beta = self._company("Beta")
+        self.channel.multiple = False
+        field = self.channel.field_name
+        self.assertTrue(field.endswith("_id"))
+        self.assertEqual(self.env["res.partner"]._fields[field].type, "many2one")
+        acme.invalidate_recordset()
+        self.assertEqual(acme[field], self.online)
+        self.assertFalse(beta[field])
 
     def test_forms_show_one_field_per_active_scheme(self):
         def form_fields():
@@ -441,6 +454,69 @@ class TestRules(SchemeCase):
         )
         self.assertEqual(contact[self.region_field], self.east, "from its company")
 
+    def test_every_partner_criterion(self):
+        Rule = self.env["classification.rule"]
+        team = self.env["crm.team"].create({"name": "Key Accounts Team"})
+        rep = new_test_user(self.env, login="cpc_key_rep", groups="base.group_user")
+        rep.sale_team_id = team
+        industry = self.env.ref("base.res_partner_industry_C")
+        scheme = self.env["classification.scheme"].create(
+            {
+                "name": "Probe",
+                "code": "PROBE",
+                "applies_to": "partner",
+                "multiple": True,
+            }
+        )
+        criteria = {
+            "city": {"city_names": "Shanghai, 北京"},
+            "country_group": {
+                "country_group_ids": [Command.set(self.env.ref("base.europe").ids)]
+            },
+            "industry": {"industry_ids": [Command.set(industry.ids)]},
+            "team": {"team_ids": [Command.set(team.ids)]},
+            "company_type": {"company_type": "person"},
+        }
+        categories = {}
+        for criterion, values in criteria.items():
+            categories[criterion] = self.env["classification.category"].create(
+                {"scheme_id": scheme.id, "name": criterion, "code": criterion.upper()}
+            )
+            Rule.create(
+                {
+                    "scheme_id": scheme.id,
+                    "category_id": categories[criterion].id,
+                    "criterion": criterion,
+                    **values,
+                }
+            )
+        partner = self._company(
+            "Probe Co",
+            city="  SHANGHAI ",
+            country_id=self.env.ref("base.fr").id,
+            industry_id=industry.id,
+            user_id=rep.id,
+        )
+        expected = {"city", "country_group", "industry", "team"}
+        self.assertEqual(set(partner[scheme.field_name].mapped("name")), expected)
+        partner.write({"city": "北京", "is_company": False, "user_id": False})
+        expected = {"city", "country_group", "industry", "company_type"}
+        self.assertEqual(set(partner[scheme.field_name].mapped("name")), expected)
+
+    def test_apply_rules_on_selected_records(self):
+        acme = self._company("Acme")
+        self.env.cr.execute(
+            "UPDATE res_partner SET country_id = %s WHERE id = %s",
+            [self.cn.id, acme.id],
+        )
+        acme.invalidate_recordset()
+        self.assertFalse(acme[self.region_field], "no write, no rule yet")
+        action = self.env.ref(f"{MODULE}.res_partner_action_apply_rules")
+        action.with_context(
+            active_model="res.partner", active_ids=acme.ids, active_id=acme.id
+        ).run()
+        self.assertEqual(acme[self.region_field], self.east)
+
     def test_product_rules(self):
         template = self.env["product.template"].create(
             {"name": "Premium", "list_price": 1500}
@@ -485,6 +561,19 @@ class TestSchemeAccess(SchemeCase):
         acme = self._company("Acme")
         acme.with_user(self.salesman)[self.region_field] = self.east
         self.assertEqual(acme[self.region_field], self.east)
+
+    def test_managers_create_and_reshape_schemes(self):
+        Scheme = self.env["classification.scheme"].with_user(self.manager)
+        scheme = Scheme.create(
+            {"name": "Managed", "code": "MANAGED", "applies_to": "product"}
+        )
+        self.assertIn(scheme.field_name, self.env["product.template"]._fields)
+        scheme.multiple = True
+        self.assertIn(scheme.field_name, self.env["product.template"]._fields)
+        self.assertTrue(scheme.field_name.endswith("_ids"))
+        name = scheme.field_name
+        scheme.unlink()
+        self.assertNotIn(name, self.env["product.template"]._fields)
 
     def test_company_schemes_stay_in_their_company(self):
         other = self.env["res.company"].create({"name": "Other Co"})

@@ -21,29 +21,40 @@ TEXT, NUMBER, DATE, FORMULA, BOOLEAN, ERROR, EMPTY = (
     "empty",
 )
 EXTENSIONS = (".xlsx", ".xls", ".csv")
+# Why a file is "corrupt", when the reader knows; else the parser's own message.
+NOT_A_WORKBOOK, UNKNOWN_ENCODING, BINARY_TEXT = (
+    "not_a_workbook",
+    "unknown_encoding",
+    "binary_text",
+)
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 class SheetError(Exception):
-    """The file cannot be read; ``code`` says why, for a translated message."""
+    """The file cannot be read; ``code`` says why, for a translated message.
 
-    def __init__(self, code, detail=""):
+    ``detail`` is one of the reasons above, or the parser's own message.
+    """
+
+    def __init__(self, code, detail="", filename=""):
         super().__init__(code, detail)
         self.code = code
         self.detail = detail
+        self.filename = filename
 
 
 def read_sheet(content, filename):
     """Return the rows of the file's first sheet as lists of (kind, value).
 
-    Trailing empty rows are dropped. Raises SheetError("extension"),
-    SheetError("corrupt", detail) or SheetError("empty").
+    Trailing empty rows are dropped. Raises SheetError "extension", "corrupt"
+    (with a reason) or "empty", carrying the file name.
     """
-    name = (filename or "").lower()
+    filename = filename or ""
+    name = filename.lower()
     if not name.endswith(EXTENSIONS):
-        raise SheetError("extension", filename or "")
+        raise SheetError("extension", filename=filename)
     if not content:
-        raise SheetError("empty")
+        raise SheetError("empty", filename=filename)
     try:
         if name.endswith(".xlsx"):
             rows = _read_xlsx(content)
@@ -51,14 +62,16 @@ def read_sheet(content, filename):
             rows = _read_xls(content)
         else:
             rows = _read_csv(content)
-    except SheetError:
+    except SheetError as error:
+        error.filename = filename
         raise
     except Exception as error:  # any parser failure means a damaged file
-        raise SheetError("corrupt", str(error) or type(error).__name__) from error
+        detail = str(error) or type(error).__name__
+        raise SheetError("corrupt", detail, filename) from error
     while rows and all(kind == EMPTY for kind, __ in rows[-1]):
         rows.pop()
     if not rows:
-        raise SheetError("empty")
+        raise SheetError("empty", filename=filename)
     return rows
 
 
@@ -71,7 +84,7 @@ def _read_xlsx(content):
     import openpyxl
 
     if not zipfile.is_zipfile(io.BytesIO(content)):
-        raise SheetError("corrupt", "not an Office Open XML file")
+        raise SheetError("corrupt", NOT_A_WORKBOOK)
     workbook = openpyxl.load_workbook(
         io.BytesIO(content), read_only=True, data_only=False
     )
@@ -139,9 +152,9 @@ def _read_csv(content):
         except UnicodeDecodeError:
             continue
     else:
-        raise SheetError("corrupt", "unknown text encoding")
+        raise SheetError("corrupt", UNKNOWN_ENCODING)
     if "\x00" in text:
-        raise SheetError("corrupt", "binary content")
+        raise SheetError("corrupt", BINARY_TEXT)
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
