@@ -17,6 +17,8 @@ PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
 CPC_DB_USER=${CPC_DB_USER:-odoo}
 CPC_DB_PASSWORD=${CPC_DB_PASSWORD:-odoo}
+# HTTP port of the test server (browser tours); another one lets two runs share a machine.
+CPC_HTTP_PORT=${CPC_HTTP_PORT:-8069}
 export PGHOST PGPORT
 
 cpc_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -194,6 +196,7 @@ db_user = $CPC_DB_USER
 db_password = $CPC_DB_PASSWORD
 admin_passwd = $CPC_DB_PASSWORD
 http_interface = 127.0.0.1
+http_port = $CPC_HTTP_PORT
 list_db = False
 without_demo = all
 EOF
