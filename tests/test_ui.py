@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 from datetime import timedelta
 
-from odoo import fields
+from odoo import fields, http
 from odoo.tests import HttpCase, tagged
 
 MODULE = "customer_product_classification"
@@ -9,6 +9,15 @@ MODULE = "customer_product_classification"
 
 @tagged("post_install", "-at_install")
 class TestClassificationUi(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The server's first static-file requests parse every manifest, several
+        # threads at once; CPython 3.11 then fails some of them ("AST constructor
+        # recursion depth mismatch") and the tour loses a file. Parse them here,
+        # in one thread, before the browser asks.
+        http.root.statics  # noqa: B018
+
     def test_customer_classes_in_the_web_client(self):
         partner = self.env["res.partner"].create({"name": "Tour Customer"})
         product = self.env["product.product"].create({"name": "Tour Product"})
