@@ -9,9 +9,17 @@ set -euo pipefail
 
 CPC_MODULE=customer_product_classification
 CPC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ODOO_SRC=${ODOO_SRC:-/opt/odoo}
 CPC_CACHE=${CPC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/$CPC_MODULE}
 CPC_VENV=${CPC_VENV:-$CPC_CACHE/venv}
+# Odoo: $ODOO_SRC when set, else /opt/odoo when it holds a tree, else a copy in the
+# cache that cpc_ensure_odoo fetches on first use from $CPC_ODOO_URL (a mirror, or
+# the path of a local clone, will do).
+if [ -z "${ODOO_SRC:-}" ]; then
+    ODOO_SRC=/opt/odoo
+    [ -f "$ODOO_SRC/odoo-bin" ] || ODOO_SRC=$CPC_CACHE/odoo
+fi
+CPC_ODOO_URL=${CPC_ODOO_URL:-https://github.com/odoo/odoo.git}
+CPC_ODOO_BRANCH=18.0
 CPC_PYTHON=${CPC_PYTHON:-}
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
@@ -60,6 +68,46 @@ cpc_apt_install() {
 # True when an Odoo 18.0 source tree is at $ODOO_SRC.
 cpc_odoo_found() {
     [ -f "$ODOO_SRC/odoo-bin" ] && [ -d "$ODOO_SRC/odoo/addons/base" ]
+}
+
+# Makes sure an Odoo 18.0 tree is at $ODOO_SRC: when the folder is missing or
+# empty, fetches a shallow clone of the 18.0 branch into it. Returns non-zero,
+# having said loudly what to do, when that cannot be done.
+cpc_ensure_odoo() {
+    if cpc_odoo_found; then
+        cpc_check_odoo_version
+        return 0
+    fi
+    if [ -n "$(ls -A "$ODOO_SRC" 2>/dev/null)" ]; then
+        printf '\n!!!!! %s holds no Odoo source tree (no odoo-bin). !!!!!\n' "$ODOO_SRC" >&2
+        printf 'Empty it to let the scripts fetch Odoo %s there, or set ODOO_SRC to an Odoo %s tree.\n\n' \
+            "$CPC_ODOO_BRANCH" "$CPC_ODOO_BRANCH" >&2
+        return 1
+    fi
+    command -v git >/dev/null || cpc_apt_install git ca-certificates
+    local partial=$ODOO_SRC.partial
+    rm -rf "$partial"
+    mkdir -p "$(dirname "$ODOO_SRC")"
+    cpc_log "fetching Odoo $CPC_ODOO_BRANCH Community from $CPC_ODOO_URL into $ODOO_SRC (once; a few minutes)"
+    if ! git clone -q --depth 1 --single-branch --branch "$CPC_ODOO_BRANCH" "$CPC_ODOO_URL" "$partial"; then
+        rm -rf "$partial"
+        printf '\n!!!!! Odoo %s could not be fetched from %s. !!!!!\n' "$CPC_ODOO_BRANCH" "$CPC_ODOO_URL" >&2
+        printf 'Do one of these, then run the command again:\n' >&2
+        printf '  - let this machine reach that address;\n' >&2
+        printf '  - set CPC_ODOO_URL to a mirror of the Odoo repository (a URL, or the path of a\n' >&2
+        printf '    local clone) that has the %s branch;\n' "$CPC_ODOO_BRANCH" >&2
+        printf '  - put an Odoo %s source tree at /opt/odoo, or anywhere and set ODOO_SRC to it.\n\n' \
+            "$CPC_ODOO_BRANCH" >&2
+        return 1
+    fi
+    rmdir "$ODOO_SRC" 2>/dev/null || true
+    mv "$partial" "$ODOO_SRC"
+    if ! cpc_odoo_found; then
+        printf '\n!!!!! The %s branch of %s holds no Odoo source tree (no odoo-bin). !!!!!\n\n' \
+            "$CPC_ODOO_BRANCH" "$CPC_ODOO_URL" >&2
+        return 1
+    fi
+    cpc_check_odoo_version
 }
 
 cpc_check_odoo_version() {

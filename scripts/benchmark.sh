@@ -14,8 +14,7 @@ bench=customers
 case "${1:-}" in
     customers|import) bench=$1; shift ;;
 esac
-cpc_odoo_found || cpc_die "no Odoo 18.0 tree at ODOO_SRC=$ODOO_SRC: see README"
-cpc_check_odoo_version
+cpc_ensure_odoo || cpc_die "no Odoo 18.0 source tree: see above, and README"
 cpc_ensure_venv 1
 cpc_ensure_postgres
 db=cpc_bench

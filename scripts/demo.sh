@@ -33,8 +33,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-cpc_odoo_found || cpc_die "no Odoo 18.0 source tree at ODOO_SRC=$ODOO_SRC: see README, 'Odoo itself'"
-cpc_check_odoo_version
+cpc_ensure_odoo || cpc_die "no Odoo 18.0 source tree: see above, and README, 'Odoo itself'"
 started=$(date +%s)
 cpc_ensure_venv 1
 cpc_ensure_postgres

@@ -34,8 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 with_odoo=0
-if [ "$offline_only" = 0 ] && cpc_odoo_found; then
-    cpc_check_odoo_version
+if [ "$offline_only" = 0 ] && cpc_ensure_odoo; then
     with_odoo=1
 fi
 cpc_ensure_venv "$with_odoo"
@@ -71,7 +70,7 @@ else
     if [ "$offline_only" = 1 ]; then
         why="--offline was given"
     else
-        why="no Odoo 18.0 tree at ODOO_SRC=$ODOO_SRC (see README)"
+        why="no Odoo 18.0 tree at ODOO_SRC=$ODOO_SRC, and none could be fetched (see above and README)"
     fi
     printf '\n!!!!! ODOO SUITE SKIPPED: %s. Only the offline suite ran. !!!!!\n\n' "$why" >&2
 fi

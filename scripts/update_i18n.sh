@@ -4,7 +4,7 @@
 # untranslated (the tests then fail until a translator fills them in), terms no
 # longer used are dropped, existing translations are kept.
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
-cpc_odoo_found || cpc_die "no Odoo 18.0 tree at ODOO_SRC=$ODOO_SRC"
+cpc_ensure_odoo || cpc_die "no Odoo 18.0 source tree: see above, and README"
 cpc_ensure_venv 1
 cpc_ensure_postgres
 work=$(mktemp -d "${TMPDIR:-/tmp}/cpc-i18n.XXXXXX")
