@@ -16,7 +16,7 @@ class TestClassificationUi(HttpCase):
         # threads at once; CPython 3.11 then fails some of them ("AST constructor
         # recursion depth mismatch") and the tour loses a file. Parse them here,
         # in one thread, before the browser asks.
-        http.root.statics  # noqa: B018
+        http.root.statics  # noqa: B018  # pylint: disable=pointless-statement
 
     def test_customer_classes_in_the_web_client(self):
         partner = self.env["res.partner"].create({"name": "Tour Customer"})
