@@ -137,6 +137,9 @@ class TestValueFieldsAreInternal(ValueCase):
             [("classification_tier_id", "=", tier.id)],
             [("classification_pin_reason", "ilike", "slow")],
             [("classification_revenue", ">", 1000)],
+            [("child_ids.value_tier_id", "=", tier.id)],
+            [("commercial_partner_id.lifecycle_stage", "=", "at_risk")],
+            [("user_ids.value_tier_id", "=", tier.id)],
         ]
         for user, _partners in self._outsiders():
             Partner = self._as(user, self.env["res.partner"])
@@ -156,6 +159,24 @@ class TestValueFieldsAreInternal(ValueCase):
                         Partner.search([], order=f"{name}, id")
             # Their own searches still work.
             self.assertTrue(Partner.search([("name", "=", _partners[0].name)]))
+
+    def test_users_records_do_not_tell_their_partner_value(self):
+        """res.users delegates to res.partner: its inherited fields too."""
+        for user in (self.portal, self.public, self.employee):
+            for name in ("value_tier_id", "classification_pin_reason"):
+                with self.subTest(user=user.login, field=name):
+                    with self.assertRaises(AccessError):
+                        self._as(user, user).read([name])
+                    with self.assertRaises(AccessError):
+                        self._as(user, self.env["res.users"]).search(
+                            [(name, "!=", False)]
+                        )
+        self.assertEqual(
+            self._as(self.salesman, self.portal).read(["lifecycle_stage"])[0][
+                "lifecycle_stage"
+            ],
+            "at_risk",
+        )
 
     def test_no_name_search_by_tier(self):
         tier = self.row.tier_id
