@@ -154,6 +154,9 @@ class ResPartner(models.Model):
 
     def action_open_classification(self):
         self.ensure_one()
+        # Callable over RPC by whoever reads the partner: not a way round the
+        # group of the field.
+        self.check_field_access_rights("read", ["classification_id"])
         return {
             "type": "ir.actions.act_window",
             "res_model": "partner.classification",

@@ -178,6 +178,32 @@ class TestValueFieldsAreInternal(ValueCase):
             "at_risk",
         )
 
+    def test_onchange_of_a_new_contact_tells_no_value(self):
+        """A new contact shows its company's classes: the related fields are
+        computed as superuser, but what the onchange returns is read as the
+        user."""
+        spec = {name: {} for name in VALUE_FIELDS}
+        for user in (self.employee, self.clerk):
+            for name in ("classification_pin_reason", "classification_tier_id"):
+                with self.subTest(user=user.login), self.assertRaises(AccessError):
+                    self._as(user, self.env["res.partner"]).onchange(
+                        {"name": "New Contact", "parent_id": self.customer.id},
+                        [],
+                        {"name": {}, "parent_id": {}, name: {}},
+                    )
+        result = self._as(self.salesman, self.env["res.partner"]).onchange(
+            {"name": "New Contact", "parent_id": self.customer.id},
+            [],
+            {"name": {}, "parent_id": {}, **spec},
+        )
+        self.assertIn(PIN_REASON, str(result))
+
+    def test_open_classification_is_for_classification_users(self):
+        with self.assertRaises(AccessError):
+            self._as(self.employee, self.customer).action_open_classification()
+        action = self._as(self.salesman, self.customer).action_open_classification()
+        self.assertEqual(action["res_id"], self.row.id)
+
     def test_no_name_search_by_tier(self):
         tier = self.row.tier_id
         for user, _partners in self._outsiders():
