@@ -16,6 +16,7 @@
     "data": [
         "security/customer_product_classification_security.xml",
         "security/ir.model.access.csv",
+        "security/classification_note_security.xml",
         "data/partner_rfm_segment_data.xml",
         "data/ir_cron_data.xml",
         "data/classification_scheme_data.xml",

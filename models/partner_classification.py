@@ -5,11 +5,14 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
 _logger = logging.getLogger(__name__)
+
+# Who may see a customer's value: tiers, segments, stages, metrics, pins.
+CLASSIFICATION_USER = "customer_product_classification.group_classification_user"
 
 LIFECYCLE_STAGES = [
     ("prospect", "Prospect"),
@@ -38,6 +41,9 @@ COMPUTED_COLUMNS = (
     "computed_tier_id",
     "computed_stage",
 )
+# What a manager may change on a classification; the engine owns the rest and
+# writes it in SQL.
+PIN_FIELDS = frozenset(("manual_tier_id", "manual_stage", "pin_reason", "pin_until"))
 # Effective classes: each change writes a history row and is mirrored on the partner.
 TRACKED = (
     # history change type, classification column, partner column
@@ -207,6 +213,7 @@ class PartnerClassification(models.Model):
 
     # ------------------------------------------------------------------ pins
     def write(self, vals):
+        self._check_only_pins_written(vals)
         tracked = [column for _kind, column, _partner in TRACKED]
         before = {record.id: {c: record[c] for c in tracked} for record in self}
         result = super().write(vals)
@@ -216,6 +223,30 @@ class PartnerClassification(models.Model):
             changed._log_effective_changes(before, source)
             changed._sync_partner_mirror()
         return result
+
+    def _check_only_pins_written(self, vals):
+        """Refuse, for everyone, an ORM write of what the engine computes: a row
+        moved to another company or customer would show that customer's value to
+        that company, and figures written by hand would be silently overwritten
+        by the next run."""
+        refused = sorted(set(vals) - PIN_FIELDS)
+        if not refused:
+            return
+        names = ", ".join(
+            f'"{self._fields[name]._description_string(self.env)}" ({name})'
+            if name in self._fields
+            else name
+            for name in refused
+        )
+        raise AccessError(
+            self.env._(
+                "Only the pin of a customer classification can be changed "
+                "(pinned tier and stage, reason, last day); the classification run "
+                "computes the rest. Refused for %(customers)s: %(fields)s.",
+                customers=", ".join(self[:5].partner_id.mapped("display_name")),
+                fields=names,
+            )
+        )
 
     def action_unpin(self):
         self.write(
@@ -254,9 +285,12 @@ class PartnerClassification(models.Model):
                     continue
                 history.append(record._history_values(kind, old, new, source))
                 lines.append(record._describe_change(kind, old, new))
-            bodies[record.partner_id.id] = self._note_body(record.company_id, lines)
+            bodies.setdefault(record.company_id, {})[record.partner_id.id] = (
+                self._note_body(record.company_id, lines)
+            )
         self.env["partner.classification.history"].sudo().create(history)
-        self._post_notes(bodies)
+        for company, company_bodies in bodies.items():
+            self._post_notes(company, company_bodies)
 
     def _history_values(self, kind, old, new, source):
         values = {
@@ -300,14 +334,55 @@ class PartnerClassification(models.Model):
         return Markup("<p>%s</p><ul>%s</ul>") % (title, items)
 
     @api.model
-    def _post_notes(self, bodies):
-        """Log one internal note per partner, ``bodies`` {partner id: Markup}.
+    def _cpc_note_partners(self, company, partner_ids):
+        """The partners among ``partner_ids`` whose chatter only ``company``'s
+        users read, under Odoo's partner rule (a partner of no company, or of an
+        internal user, is read by every company; one of a company, by that
+        company and its branches): a note there tells ``company``'s classes to
+        no other company. In a database of one company, every partner."""
+        if not partner_ids:
+            return set()
+        companies = self.env["res.company"].sudo().with_context(active_test=False)
+        if companies.search_count([], limit=2) == 1:
+            return set(partner_ids)
+        self.env["res.partner"].flush_model(["company_id", "partner_share"])
+        self.env["res.company"].flush_model(["parent_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.id FROM res_partner p
+                 WHERE p.id = ANY(%(ids)s) AND p.company_id = %(company)s
+                   AND p.partner_share
+                   AND NOT EXISTS (SELECT 1 FROM res_company branch
+                                    WHERE branch.parent_id = %(company)s)
+                """,
+                ids=list(partner_ids),
+                company=company.id,
+            )
+        )
+        return {partner_id for (partner_id,) in rows}
+
+    @api.model
+    def _post_notes(self, company, bodies):
+        """Log one internal note per partner about ``company``'s classes,
+        ``bodies`` {partner id: Markup}, on the partners whose readers may all
+        see them (:meth:`_cpc_note_partners`); the history keeps every change,
+        under company rules.
 
         Like mail.thread._message_log_batch, but in one INSERT: a run can change
         the classes of tens of thousands of customers, and creating their notes
         through the ORM costs milliseconds each (sanitizing HTML that is built
-        here from escaped values only).
+        here from escaped values only). An internal note (a comment, flagged
+        internal, of an internal subtype) that portal and public users may not
+        read even by its id; its subtype keeps it from internal users without
+        *Classification / User* (security/classification_note_security.xml).
         """
+        allowed = self._cpc_note_partners(company, bodies)
+        bodies = {
+            partner_id: body
+            for partner_id, body in bodies.items()
+            if partner_id in allowed
+        }
         if not bodies:
             return
         partners = self.env["res.partner"]
@@ -325,14 +400,16 @@ class PartnerClassification(models.Model):
                         author_id, email_from, reply_to, message_id,
                         email_add_signature, date, create_uid, create_date,
                         write_uid, write_date)
-                SELECT 'res.partner', note.res_id, note.body, 'notification', TRUE,
+                SELECT 'res.partner', note.res_id, note.body, 'comment', TRUE,
                        %(subtype)s, %(author)s, %(email_from)s, %(reply_to)s,
                        %(message_id)s, FALSE, now() AT TIME ZONE 'UTC', %(uid)s,
                        now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
                   FROM unnest(%(res_ids)s::int[], %(bodies)s::text[])
                        AS note(res_id, body)
                 """,
-                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                subtype=self.env["ir.model.data"]._xmlid_to_res_id(
+                    "customer_product_classification.mt_classification_change"
+                ),
                 author=author_id,
                 email_from=email_from,
                 reply_to=reply_to,
@@ -859,7 +936,7 @@ class PartnerClassification(models.Model):
     @api.model
     def _cpc_post_run_notes(self, company):
         """One chatter note per customer whose classes changed, if it was
-        classified before."""
+        classified before and only ``company``'s users read its chatter."""
         cr = self.env.cr
         cr.execute(
             SQL(
@@ -873,6 +950,9 @@ class PartnerClassification(models.Model):
             )
         )
         rows = cr.fetchall()
+        # Describe only the changes that will be posted.
+        allowed = self._cpc_note_partners(company, [row[0] for row in rows])
+        rows = [row for row in rows if row[0] in allowed]
         if not rows:
             return
         tiers = self.env["partner.value.tier"].browse(
@@ -894,4 +974,4 @@ class PartnerClassification(models.Model):
                 if old != new
             ]
             bodies[partner_id] = self._note_body(company, lines)
-        self._post_notes(bodies)
+        self._post_notes(company, bodies)

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from .partner_classification import LIFECYCLE_STAGES
 
@@ -44,6 +45,18 @@ class PartnerClassificationHistory(models.Model):
     new_stage = fields.Selection(LIFECYCLE_STAGES, string="New Stage")
     old_value = fields.Char(string="From", compute="_compute_values")
     new_value = fields.Char(string="To", compute="_compute_values")
+
+    def write(self, vals):
+        # A record of what happened: nobody rewrites it, not even with sudo (the
+        # access rules give no one write, create or delete).
+        if self and vals:
+            raise AccessError(
+                self.env._(
+                    "The classification history of %(customers)s cannot be changed.",
+                    customers=", ".join(self[:5].partner_id.mapped("display_name")),
+                )
+            )
+        return super().write(vals)
 
     @api.depends("change_type", "old_tier_id", "new_tier_id", "old_stage", "new_stage")
     def _compute_values(self):

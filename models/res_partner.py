@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 from odoo import api, fields, models
 
-from .partner_classification import LIFECYCLE_STAGES
+from .partner_classification import CLASSIFICATION_USER, LIFECYCLE_STAGES
 
 
 class ResPartner(models.Model):
@@ -15,68 +15,102 @@ class ResPartner(models.Model):
 
     # The effective classes of the commercial partner, per company, kept by the
     # classification engine so that customer lists can filter and group by them.
+    # Customer value is internal: related and computed fields are computed as
+    # superuser, so only the group keeps them from portal, public and other
+    # internal users (read, search, group by, export). Never copied: a duplicate
+    # has no sales of its own.
     value_tier_id = fields.Many2one(
-        "partner.value.tier", string="Value Tier", company_dependent=True, readonly=True
+        "partner.value.tier",
+        string="Value Tier",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
+        groups=CLASSIFICATION_USER,
     )
     rfm_segment_id = fields.Many2one(
         "partner.rfm.segment",
         string="RFM Segment",
         company_dependent=True,
         readonly=True,
+        copy=False,
+        groups=CLASSIFICATION_USER,
     )
     lifecycle_stage = fields.Selection(
         LIFECYCLE_STAGES,
         string="Lifecycle Stage",
         company_dependent=True,
         readonly=True,
+        copy=False,
+        groups=CLASSIFICATION_USER,
     )
     classification_id = fields.Many2one(
         "partner.classification",
         string="Classification",
         compute="_compute_classification_id",
         search="_search_classification_id",
+        groups=CLASSIFICATION_USER,
         help="The classification of the commercial partner for the current company.",
     )
     classification_tier_id = fields.Many2one(
-        related="classification_id.tier_id", string="Customer Value Tier"
+        related="classification_id.tier_id",
+        string="Customer Value Tier",
+        groups=CLASSIFICATION_USER,
     )
     classification_stage = fields.Selection(
-        related="classification_id.stage", string="Customer Lifecycle Stage"
+        related="classification_id.stage",
+        string="Customer Lifecycle Stage",
+        groups=CLASSIFICATION_USER,
     )
     classification_segment_id = fields.Many2one(
-        related="classification_id.segment_id", string="Customer RFM Segment"
+        related="classification_id.segment_id",
+        string="Customer RFM Segment",
+        groups=CLASSIFICATION_USER,
     )
-    classification_rfm_code = fields.Char(related="classification_id.rfm_code")
+    classification_rfm_code = fields.Char(
+        related="classification_id.rfm_code", groups=CLASSIFICATION_USER
+    )
     classification_revenue = fields.Monetary(
         related="classification_id.revenue",
         currency_field="classification_currency_id",
         string="Revenue in Window",
+        groups=CLASSIFICATION_USER,
     )
     classification_currency_id = fields.Many2one(
-        related="classification_id.currency_id", string="Classification Currency"
+        related="classification_id.currency_id",
+        string="Classification Currency",
+        groups=CLASSIFICATION_USER,
     )
     classification_order_count = fields.Integer(
-        related="classification_id.order_count", string="Orders in Window"
+        related="classification_id.order_count",
+        string="Orders in Window",
+        groups=CLASSIFICATION_USER,
     )
     classification_average_order_value = fields.Monetary(
         related="classification_id.average_order_value",
         currency_field="classification_currency_id",
+        groups=CLASSIFICATION_USER,
     )
     classification_first_order_date = fields.Date(
-        related="classification_id.first_order_date"
+        related="classification_id.first_order_date", groups=CLASSIFICATION_USER
     )
     classification_last_order_date = fields.Date(
-        related="classification_id.last_order_date"
+        related="classification_id.last_order_date", groups=CLASSIFICATION_USER
     )
     classification_recency_days = fields.Integer(
-        related="classification_id.recency_days"
+        related="classification_id.recency_days", groups=CLASSIFICATION_USER
     )
     classification_average_interval_days = fields.Float(
-        related="classification_id.average_interval_days"
+        related="classification_id.average_interval_days", groups=CLASSIFICATION_USER
     )
-    classification_is_pinned = fields.Boolean(related="classification_id.is_pinned")
-    classification_pin_reason = fields.Char(related="classification_id.pin_reason")
-    classification_pin_until = fields.Date(related="classification_id.pin_until")
+    classification_is_pinned = fields.Boolean(
+        related="classification_id.is_pinned", groups=CLASSIFICATION_USER
+    )
+    classification_pin_reason = fields.Char(
+        related="classification_id.pin_reason", groups=CLASSIFICATION_USER
+    )
+    classification_pin_until = fields.Date(
+        related="classification_id.pin_until", groups=CLASSIFICATION_USER
+    )
 
     @api.model
     def _commercial_fields(self):
@@ -120,6 +154,9 @@ class ResPartner(models.Model):
 
     def action_open_classification(self):
         self.ensure_one()
+        # Callable over RPC by whoever reads the partner: not a way round the
+        # group of the field.
+        self.check_field_access_rights("read", ["classification_id"])
         return {
             "type": "ir.actions.act_window",
             "res_model": "partner.classification",
