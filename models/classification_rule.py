@@ -138,7 +138,9 @@ class ClassificationRule(models.Model):
             if criterion in BANDS:
                 rule._check_band()
                 continue
-            value = rule[CRITERION_VALUES[criterion]]
+            # As superuser: record rules may hide some of the values from the
+            # user editing a shared scheme's rule.
+            value = rule.sudo()[CRITERION_VALUES[criterion]]
             if criterion == "city":
                 value = [city for city in (value or "").split(",") if city.strip()]
             if not value:

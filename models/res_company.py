@@ -225,7 +225,10 @@ class ResCompany(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        companies = super().create(vals_list)
+        # A company created with its own ladder gets it checked as a whole.
+        companies = check_ladders_once(
+            self, lambda model: super().create(vals_list)
+        ).with_env(self.env)
         # Whoever may create a company gets its default ladder, even without the
         # classification manager's rights on tiers.
         companies.sudo()._cpc_create_default_tiers()

@@ -126,6 +126,24 @@ class TestLadderOnTheModel(LadderCase):
                 }
             )
 
+    def test_company_created_with_its_own_ladder(self):
+        def ladder(*shares):
+            return [
+                Command.create(
+                    {"code": f"T{n}", "name": f"T{n}", "revenue_share": share}
+                )
+                for n, share in enumerate(shares)
+            ]
+
+        company = self.env["res.company"].create(
+            {"name": "CPC Two Tiers Co", "cpc_value_tier_ids": ladder(60, 40)}
+        )
+        self.assertEqual(company.cpc_value_tier_ids.mapped("revenue_share"), [60, 40])
+        with self.assertRaisesRegex(ValidationError, "CPC Bad Tiers Co.*sum to 100"):
+            self.env["res.company"].create(
+                {"name": "CPC Bad Tiers Co", "cpc_value_tier_ids": ladder(60, 30)}
+            )
+
     def test_new_company_ladder_and_deletion(self):
         company = self.env["res.company"].create({"name": "CPC Short-lived Co"})
         tiers = company.cpc_value_tier_ids
