@@ -2,6 +2,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..utils.codes import code_error, duplicate_codes, trim_code
+
 CODE_SEPARATOR = "-"
 
 
@@ -123,6 +125,13 @@ class ClassificationCategory(models.Model):
                 vals["name"] = self.env._("%(category)s (copy)", category=category.name)
         return vals_list
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([trim_code(vals) for vals in vals_list])
+
+    def write(self, vals):
+        return super().write(trim_code(vals))
+
     @api.constrains("parent_id", "scheme_id")
     def _check_parent(self):
         if self._has_cycle():
@@ -149,6 +158,9 @@ class ClassificationCategory(models.Model):
     @api.constrains("code", "scheme_id")
     def _check_code(self):
         for category in self:
+            error = code_error(self.env, category.code, category.complete_name)
+            if error:
+                raise ValidationError(error)
             if CODE_SEPARATOR in category.code or ";" in category.code:
                 raise ValidationError(
                     self.env._(
@@ -159,21 +171,23 @@ class ClassificationCategory(models.Model):
                         separator=CODE_SEPARATOR,
                     )
                 )
+        # Import files name categories by code, whatever its case.
         groups = self.with_context(active_test=False)._read_group(
-            [
-                ("scheme_id", "in", self.scheme_id.ids),
-                ("code", "in", self.mapped("code")),
-            ],
+            [("scheme_id", "in", self.scheme_id.ids)],
             ["scheme_id", "code"],
             ["__count"],
         )
-        for scheme, code, count in groups:
-            if count > 1:
+        clashes = duplicate_codes(groups)
+        for category in self:
+            codes = clashes.get((category.scheme_id, category.code.casefold()))
+            if codes:
                 raise ValidationError(
                     self.env._(
-                        "The code %(code)s is used twice in the scheme %(scheme)s.",
-                        code=code,
-                        scheme=scheme.name,
+                        "The code %(code)s is used twice in the scheme %(scheme)s "
+                        "(case is ignored): %(codes)s.",
+                        code=category.code,
+                        scheme=category.scheme_id.name,
+                        codes=", ".join(codes),
                     )
                 )
 

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+import math
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -16,6 +18,19 @@ CRITERIA = {
     "product_type": ("product", ["type"]),
     "list_price": ("product", ["list_price"]),
 }
+# criterion: the field of the rule saying what it matches (bands aside).
+CRITERION_VALUES = {
+    "country": "country_ids",
+    "country_group": "country_group_ids",
+    "state": "state_ids",
+    "city": "city_names",
+    "industry": "industry_ids",
+    "company_type": "company_type",
+    "team": "team_ids",
+    "product_category": "product_categ_ids",
+    "product_type": "product_type",
+}
+BANDS = ("employees", "list_price")
 
 
 class ClassificationRule(models.Model):
@@ -112,6 +127,57 @@ class ClassificationRule(models.Model):
                         scheme=rule.scheme_id.name,
                     )
                 )
+
+    @api.constrains("criterion", *CRITERION_VALUES.values(), "min_value", "max_value")
+    def _check_values(self):
+        # A rule without a value would match every record (an empty company type
+        # put every individual in the category) or none.
+        labels = dict(self._fields["criterion"]._description_selection(self.env))
+        for rule in self:
+            criterion = rule.criterion
+            if criterion in BANDS:
+                rule._check_band()
+                continue
+            # As superuser: record rules may hide some of the values from the
+            # user editing a shared scheme's rule.
+            value = rule.sudo()[CRITERION_VALUES[criterion]]
+            if criterion == "city":
+                value = [city for city in (value or "").split(",") if city.strip()]
+            if not value:
+                raise ValidationError(
+                    self.env._(
+                        "The rule for %(category)s of the scheme %(scheme)s matches "
+                        "by %(criterion)s: say which %(field)s it matches.",
+                        category=rule.category_id.complete_name,
+                        scheme=rule.scheme_id.name,
+                        criterion=labels[criterion],
+                        field=rule._fields[
+                            CRITERION_VALUES[criterion]
+                        ]._description_string(self.env),
+                    )
+                )
+
+    def _check_band(self):
+        low, high = self.min_value, self.max_value
+        # Written so that NaN fails too; 0 as upper bound means none.
+        if not (
+            0 <= low < math.inf
+            and 0 <= high < math.inf
+            and (low > 0 or high > 0)
+            and (not high or low < high)
+        ):
+            raise ValidationError(
+                self.env._(
+                    "The rule for %(category)s of the scheme %(scheme)s has the band "
+                    "%(low)s to %(high)s: bounds cannot be negative, the band needs a "
+                    "lower bound or an upper bound (0: none), and the upper bound "
+                    "must be above the lower one.",
+                    category=self.category_id.complete_name,
+                    scheme=self.scheme_id.name,
+                    low=low,
+                    high=high,
+                )
+            )
 
     @api.depends("criterion", "category_id")
     def _compute_display_name(self):

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, create_index, make_index_name
 
 from ..utils.actions import RELOAD_VIEW, success_notification
+from ..utils.codes import code_error, duplicate_codes, trim_code
 
 _logger = logging.getLogger(__name__)
 
@@ -14,6 +15,9 @@ SCHEME_TARGETS = {
     "partner": "res.partner",
     "product": "product.template",
 }
+# Import columns that name the record (and "code", which names records once they
+# are coded): a scheme with such a code would make its column ambiguous.
+RESERVED_COLUMNS = ("external_id", "reference", "name", "code")
 
 
 class ClassificationScheme(models.Model):
@@ -93,17 +97,36 @@ class ClassificationScheme(models.Model):
 
     @api.constrains("code", "applies_to", "company_id")
     def _check_code(self):
-        # Import files name schemes by code, whatever its case.
         for scheme in self:
-            same_kind = self.with_context(active_test=False).search(
-                [("id", "!=", scheme.id), ("applies_to", "=", scheme.applies_to)]
-            )
-            if scheme.code.casefold() in {s.code.casefold() for s in same_kind}:
+            error = code_error(self.env, scheme.code, scheme.name)
+            if error:
+                raise ValidationError(error)
+            if scheme.code.casefold() in RESERVED_COLUMNS:
+                raise ValidationError(
+                    self.env._(
+                        "The code %(code)s of the scheme %(scheme)s is the name of an "
+                        "import column (%(columns)s): choose another one.",
+                        code=scheme.code,
+                        scheme=scheme.name,
+                        columns=", ".join(RESERVED_COLUMNS),
+                    )
+                )
+        # Import files name schemes by code, whatever its case.
+        groups = self.with_context(active_test=False)._read_group(
+            [("applies_to", "in", list(set(self.mapped("applies_to"))))],
+            ["applies_to", "code"],
+            ["__count"],
+        )
+        clashes = duplicate_codes(groups)
+        for scheme in self:
+            if (scheme.applies_to, scheme.code.casefold()) in clashes:
                 raise ValidationError(
                     self.env._(
                         "Another scheme for the same records already has the code "
-                        "%(code)s.",
+                        "%(code)s (case is ignored): choose another code for "
+                        "%(scheme)s.",
                         code=scheme.code,
+                        scheme=scheme.name,
                     )
                 )
 
@@ -278,7 +301,7 @@ class ClassificationScheme(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        schemes = super().create(vals_list)
+        schemes = super().create([trim_code(vals) for vals in vals_list])
         if not self.env.context.get("install_filename"):
             schemes._sync_field()
         # else: data files create schemes one by one; their fields come in one
@@ -286,6 +309,7 @@ class ClassificationScheme(models.Model):
         return schemes
 
     def write(self, vals):
+        vals = trim_code(vals)
         moving = self.filtered(
             lambda scheme: (
                 "applies_to" in vals and scheme.applies_to != vals["applies_to"]

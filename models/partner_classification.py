@@ -6,7 +6,7 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 from odoo.tools.mail import generate_tracking_message_id
 
 _logger = logging.getLogger(__name__)
@@ -208,6 +208,37 @@ class PartnerClassification(models.Model):
                         "classification of %(customer)s.",
                         tier=tier.display_name,
                         customer=record.partner_id.display_name,
+                    )
+                )
+
+    @api.constrains("manual_tier_id")
+    def _check_pin_tier_active(self):
+        # Only when the pin is set: a tier archived later keeps its pins until
+        # they lapse or a manager moves them.
+        for record in self:
+            if record.manual_tier_id and not record.manual_tier_id.active:
+                raise ValidationError(
+                    self.env._(
+                        "Tier %(tier)s is archived: the class of %(customer)s cannot "
+                        "be pinned to it.",
+                        tier=record.manual_tier_id.display_name,
+                        customer=record.partner_id.display_name,
+                    )
+                )
+
+    @api.constrains("pin_until")
+    def _check_pin_until(self):
+        # Only when the date is set: a pin whose day has passed lapses by itself
+        # (see _cpc_lapse_pins), and until then the rest of it can be edited.
+        for record in self:
+            today = fields.Date.context_today(record)
+            if record.pin_until and record.pin_until < today:
+                raise ValidationError(
+                    self.env._(
+                        "The pin of %(customer)s cannot end on %(day)s, a day already "
+                        "past.",
+                        customer=record.partner_id.display_name,
+                        day=format_date(self.env, record.pin_until),
                     )
                 )
 

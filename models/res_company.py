@@ -2,11 +2,19 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .partner_value_tier import LADDER_CHECK, LadderCheck, check_ladders_once
+
 TIER_METHODS = [
     ("pareto", "Pareto share of revenue"),
     ("threshold", "Revenue and order thresholds"),
     ("rfm_score", "Weighted RFM score"),
 ]
+# Bounds of the numeric settings (see readme/CONFIGURE.md).
+MAX_ANALYSIS_MONTHS = 120
+MAX_DAYS = 3650
+MAX_ORDERS = 100000
+MAX_AT_RISK_FACTOR = 100
+MAX_RFM_WEIGHT = 100
 
 
 class ResCompany(models.Model):
@@ -84,63 +92,106 @@ class ResCompany(models.Model):
         "cpc_rfm_weight_monetary",
     )
     def _check_cpc_analysis_months(self):
+        # Bounds keep the run's date arithmetic and SQL in range (a window of
+        # 100,000 months reaches before year 1); they are written so that NaN,
+        # which compares false with everything, fails them too.
         for company in self:
-            if company.cpc_analysis_months < 1:
+            if not 1 <= company.cpc_analysis_months <= MAX_ANALYSIS_MONTHS:
                 raise ValidationError(
                     self.env._(
-                        "The analysis window of company %(company)s must be at "
-                        "least one month.",
+                        "The analysis window of company %(company)s must be between "
+                        "1 and %(max)s months.",
                         company=company.display_name,
+                        max=MAX_ANALYSIS_MONTHS,
                     )
                 )
-            if company.cpc_new_days < 1 or company.cpc_loyal_min_orders < 1:
+            if not (
+                1 <= company.cpc_new_days <= MAX_DAYS
+                and 1 <= company.cpc_loyal_min_orders <= MAX_ORDERS
+            ):
                 raise ValidationError(
                     self.env._(
-                        "Company %(company)s: the new customer days and the loyal "
-                        "customer orders must be at least 1.",
+                        "Company %(company)s: the new customer days must be between 1 "
+                        "and %(max_days)s, the loyal customer orders between 1 and "
+                        "%(max_orders)s.",
                         company=company.display_name,
+                        max_days=MAX_DAYS,
+                        max_orders=MAX_ORDERS,
                     )
                 )
-            if not 0 < company.cpc_at_risk_days < company.cpc_churn_days:
+            if not 0 < company.cpc_at_risk_days < company.cpc_churn_days <= MAX_DAYS:
                 raise ValidationError(
                     self.env._(
                         "Company %(company)s: a customer must be at risk (after "
                         "%(at_risk)s days) before it is churned (after %(churn)s "
-                        "days).",
+                        "days), and churned within %(max)s days.",
                         company=company.display_name,
                         at_risk=company.cpc_at_risk_days,
                         churn=company.cpc_churn_days,
+                        max=MAX_DAYS,
                     )
                 )
-            if company.cpc_at_risk_factor < 1:
+            if not 1 <= company.cpc_at_risk_factor <= MAX_AT_RISK_FACTOR:
                 raise ValidationError(
                     self.env._(
-                        "Company %(company)s: the at risk interval factor must be at "
-                        "least 1.",
+                        "Company %(company)s: the at risk interval factor must be "
+                        "between 1 and %(max)s.",
                         company=company.display_name,
+                        max=MAX_AT_RISK_FACTOR,
                     )
                 )
             weights = company._cpc_rfm_weights()
-            if min(weights) < 0 or not sum(weights):
+            if not (
+                all(0 <= weight <= MAX_RFM_WEIGHT for weight in weights)
+                and sum(weights) > 0
+            ):
                 raise ValidationError(
                     self.env._(
-                        "Company %(company)s: the RFM weights cannot be negative and "
-                        "at least one must be positive.",
+                        "Company %(company)s: the RFM weights must be between 0 and "
+                        "%(max)s, and at least one must be positive.",
                         company=company.display_name,
+                        max=MAX_RFM_WEIGHT,
                     )
                 )
 
     @api.constrains("cpc_tier_method")
     def _check_cpc_tier_method(self):
         # A company being created has no ladder yet: it gets the default one right
-        # after, and that write is checked by _check_cpc_value_tiers.
-        self.filtered("cpc_value_tier_ids")._check_cpc_value_tiers()
+        # after, and that write is checked.
+        self.filtered("cpc_value_tier_ids")._cpc_ladder_changed()
 
     @api.constrains("cpc_value_tier_ids")
     def _check_cpc_value_tiers(self):
+        self._cpc_ladder_changed()
+
+    def _cpc_ladder_changed(self):
+        """Check these companies' ladders now, or at the end of the write of
+        whole ladders in progress (see check_ladders_once)."""
+        pending = self.env.context.get(LADDER_CHECK)
+        if isinstance(pending, LadderCheck) and pending.open:
+            pending.company_ids.update(self.ids)
+        else:
+            self._cpc_check_ladders()
+
+    def _cpc_check_ladders(self):
+        """Refuse a ladder that is not one, naming its company.
+
+        The whole ladder counts, whoever changed it: read as superuser, since
+        record rules may hide some of its tiers from the user.
+        """
+        if not self:
+            return
+        tiers = (
+            self.env["partner.value.tier"]
+            .sudo()
+            .with_context(active_test=True)
+            .search([("company_id", "in", self.ids)])
+        )
         for company in self:
             try:
-                company._cpc_value_tiers()._check_ladder(company.cpc_tier_method)
+                tiers.filtered(
+                    lambda tier, c=company: tier.company_id == c
+                )._check_ladder(company.sudo().cpc_tier_method)
             except ValidationError as error:
                 raise ValidationError(
                     self.env._(
@@ -149,6 +200,13 @@ class ResCompany(models.Model):
                         error=error.args[0],
                     )
                 ) from error
+
+    def write(self, vals):
+        # The ladder and the tier method written together are checked together,
+        # once, whatever the order of the one2many commands.
+        if {"cpc_value_tier_ids", "cpc_tier_method"} & vals.keys():
+            return check_ladders_once(self, lambda companies: super().write(vals))
+        return super().write(vals)
 
     def _cpc_value_tiers(self):
         """The company's active value tiers, best first."""
@@ -167,7 +225,10 @@ class ResCompany(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        companies = super().create(vals_list)
+        # A company created with its own ladder gets it checked as a whole.
+        companies = check_ladders_once(
+            self, lambda model: super().create(vals_list)
+        ).with_env(self.env)
         # Whoever may create a company gets its default ladder, even without the
         # classification manager's rights on tiers.
         companies.sudo()._cpc_create_default_tiers()

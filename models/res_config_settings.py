@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .partner_value_tier import check_ladders_once
 
 
 class ResConfigSettings(models.TransientModel):
@@ -40,3 +42,13 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.cpc_at_risk_factor", readonly=False
     )
     cpc_churn_days = fields.Integer(related="company_id.cpc_churn_days", readonly=False)
+
+    # Saving Settings writes each changed tier field by field, then the ladder
+    # and the tier method separately: each ladder is checked once, at the end.
+    @api.model_create_multi
+    def create(self, vals_list):
+        settings = check_ladders_once(self, lambda records: super().create(vals_list))
+        return settings.with_env(self.env)
+
+    def write(self, vals):
+        return check_ladders_once(self, lambda records: super().write(vals))
