@@ -54,9 +54,7 @@ class ClassificationImporter(models.AbstractModel):
                 limits=self._import_limits(),
             )
         except spreadsheet.SheetError as error:
-            return self._result(
-                [self._sheet_error_message(error)], sheets=error.sheets
-            )
+            return self._result([self._sheet_error_message(error)], sheets=error.sheets)
         source = self._source_description(table)
         if table.merged:
             return self._result(
@@ -220,8 +218,7 @@ class ClassificationImporter(models.AbstractModel):
                 limit=round((error.limit or 0) / 1024 / 1024),
             ),
             "rows": self.env._(
-                "the file has more than %(limit)s rows; split it into several "
-                "files.",
+                "the file has more than %(limit)s rows; split it into several files.",
                 limit=error.limit,
             ),
             "columns": self.env._(
@@ -709,7 +706,7 @@ class ClassificationImporter(models.AbstractModel):
                 self.env._("Several values"),
                 self.env._("Category code"),
                 self.env._("Category"),
-            ]
+            ],
         )
         for scheme in schemes:
             for category in scheme.category_ids:
@@ -721,7 +718,7 @@ class ClassificationImporter(models.AbstractModel):
                         self.env._("Yes") if scheme.multiple else self.env._("No"),
                         category.complete_code,
                         category.complete_name,
-                    ]
+                    ],
                 )
         buffer = io.BytesIO()
         workbook.save(buffer)
