@@ -436,16 +436,13 @@ def decode(content, encoding=None):
                 return content.decode(codec), codec
             except UnicodeDecodeError as error:
                 raise SheetError("corrupt", UNKNOWN_ENCODING) from error
-    try:
-        return content.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = content.decode("gb18030")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and _within_gb2312(text):
-        return text, "gb18030"
+    for codec, sure in (("utf-8", None), ("gb18030", _within_gb2312)):
+        try:
+            text = content.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if sure is None or sure(text):
+            return text, codec
     raise SheetError("corrupt", ENCODING_UNSURE)
 
 
