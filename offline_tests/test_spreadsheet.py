@@ -265,3 +265,22 @@ def test_delimiter_from_the_header_outside_quotes():
     with pytest.raises(sheet.SheetError) as error:
         sheet.read_sheet(b"name;code,x\n", "x.csv")
     assert error.value.detail == sheet.DELIMITER_UNSURE
+
+
+def test_xls_hidden_sheets_and_merged_cells():
+    import xlwt
+
+    workbook = xlwt.Workbook()
+    hidden = workbook.add_sheet("Old")
+    hidden.write(0, 0, "name")
+    hidden.visibility = 1
+    current = workbook.add_sheet("Current")
+    current.write(0, 0, "name")
+    current.write(0, 1, "REGION")
+    current.write(1, 0, "Acme")
+    current.write_merge(1, 2, 1, 1, "EAST")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = sheet.read_table(buffer.getvalue(), "x.xls")
+    assert (table.sheet, table.visible_sheets) == ("Current", ("Current",))
+    assert table.merged == [("B2:B3", 2)]
