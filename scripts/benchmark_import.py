@@ -264,6 +264,8 @@ def hostile(args, registry, out):
             )
     with tempfile.TemporaryDirectory() as folder:
         for label, make in HOSTILE.items():
+            if args.only not in label:
+                continue
             filename, content = make()
             path = os.path.join(folder, filename)
             with open(path, "wb") as handle:
@@ -301,6 +303,9 @@ def main(argv):
     parser.add_argument("--database", required=True)
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--hostile", action="store_true")
+    parser.add_argument(
+        "--only", default="", help="with --hostile: the files whose label has this"
+    )
     parser.add_argument("--check-file", help=argparse.SUPPRESS)
     parser.add_argument("--apply", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
