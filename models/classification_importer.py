@@ -230,6 +230,11 @@ class ClassificationImporter(models.AbstractModel):
                 "several files.",
                 limit=error.limit,
             ),
+            "shape": self.env._(
+                "%(file)s holds far more structure than a workbook of its data "
+                "needs; save it again from the spreadsheet program.",
+                file=error.filename,
+            ),
             "cell": self.env._(
                 "a cell holds more than %(limit)s characters; codes and names are "
                 "shorter.",

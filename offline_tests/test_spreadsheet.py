@@ -284,3 +284,47 @@ def test_xls_hidden_sheets_and_merged_cells():
     table = sheet.read_table(buffer.getvalue(), "x.xls")
     assert (table.sheet, table.visible_sheets) == ("Current", ("Current",))
     assert table.merged == [("B2:B3", 2)]
+
+
+def test_parts_shaped_to_blow_up_memory():
+    """Small parts holding millions of empty elements, which openpyxl would
+    build in memory: refused by counting them first."""
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    base = _xlsx([["name"]])
+
+    def sheet_xml(body, after=""):
+        return (
+            f'<worksheet xmlns="{ns}"><sheetData>{body}</sheetData>{after}</worksheet>'
+        ).encode()
+
+    error = _too_large(
+        _with_member(base, "xl/worksheets/sheet1.xml", sheet_xml("<row/>" * 1_000_000))
+    )
+    assert (error.detail, error.row) == ("rows", 50_002)
+    error = _too_large(
+        _with_member(
+            base,
+            "xl/worksheets/sheet1.xml",
+            sheet_xml("<row>" + "<c/>" * 100_000 + "</row>"),
+        )
+    )
+    assert (error.detail, error.row) == ("columns", 1)
+    merges = "<mergeCells>" + '<mergeCell ref="A1:B2"/>' * 300_000 + "</mergeCells>"
+    error = _too_large(
+        _with_member(base, "xl/worksheets/sheet1.xml", sheet_xml("", merges))
+    )
+    assert error.detail == "shape"
+    styles = (
+        f'<styleSheet xmlns="{ns}"><cellXfs>'
+        + "<xf/>" * 300_000
+        + "</cellXfs></styleSheet>"
+    )
+    assert (
+        _too_large(_with_member(base, "xl/styles.xml", styles.encode())).detail
+        == "shape"
+    )
+    runs = f'<sst xmlns="{ns}"><si>' + "<r><t>a</t></r>" * 40_000 + "</si></sst>"
+    assert (
+        _too_large(_with_member(base, "xl/sharedStrings.xml", runs.encode())).detail
+        == "shape"
+    )

@@ -82,7 +82,8 @@ class SheetError(Exception):
     Codes: "extension", "empty", "corrupt" (``detail`` is one of the reasons
     above), "too_large" (``detail`` names the limit: file, member, rows, columns,
     cells, cell; ``limit`` its value; ``row`` and ``column`` where it was crossed,
-    when known).
+    when known); "shape" when an XML part holds far more elements than any
+    workbook needs).
     """
 
     def __init__(self, code, detail="", filename="", **where):
@@ -251,6 +252,81 @@ def _check_archive(content, limits):
     return archive
 
 
+# What openpyxl builds in memory from an XML part: a worksheet row is built
+# whole before its cells are read, and styles, the workbook and anything outside
+# a sheet's rows whole; a small part may still hold millions of empty elements.
+MAX_ELEMENTS_PER_RECORD = 65_536  # a row's cells and their values; 16384 columns
+MAX_ELEMENTS = 250_000  # a part read whole, or a sheet outside its rows
+
+
+def _check_xml_shape(source, limits, record=None, max_records=None):
+    """Count a part's elements with expat (no tree) and refuse a shape that
+    would cost openpyxl far more memory than the part's size suggests.
+
+    ``record`` (a local tag: "row", "si") is a unit openpyxl builds and frees
+    one at a time: each may hold MAX_ELEMENTS_PER_RECORD elements, and there
+    may be ``max_records`` of them; every other element counts against
+    MAX_ELEMENTS.
+    """
+    from xml.parsers import expat
+
+    state = {"records": 0, "inside": 0, "depth": 0, "outside": 0}
+
+    def start(name, attributes):
+        local = name.rpartition(" ")[2]
+        if state["depth"]:
+            state["depth"] += 1
+            state["inside"] += 1
+            if state["inside"] > MAX_ELEMENTS_PER_RECORD:
+                if record != "row":
+                    raise SheetError("too_large", "shape")
+                raise SheetError(
+                    "too_large",
+                    "columns",
+                    limit=limits.columns,
+                    row=state["records"],
+                )
+        elif local == record:
+            state["depth"] = 1
+            state["inside"] = 0
+            state["records"] += 1
+            if max_records and state["records"] > max_records:
+                raise SheetError(
+                    "too_large",
+                    "rows",
+                    limit=limits.rows,
+                    row=state["records"],
+                )
+        else:
+            state["outside"] += 1
+            if state["outside"] > MAX_ELEMENTS:
+                raise SheetError("too_large", "shape")
+
+    def end(name):
+        if state["depth"]:
+            state["depth"] -= 1
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.ParseFile(source)
+    except expat.ExpatError as error:
+        raise SheetError("corrupt", DAMAGED) from error
+
+
+def _check_parts(archive, limits):
+    names = set(archive.namelist())
+    for name, record, max_records in (
+        ("xl/workbook.xml", None, None),
+        ("xl/styles.xml", None, None),
+        ("xl/sharedStrings.xml", "si", None),
+    ):
+        if name in names:
+            with archive.open(name) as source:
+                _check_xml_shape(source, limits, record, max_records)
+
+
 def _xlsx_cell(parsed):
     value = parsed["value"]
     data_type = parsed["data_type"]
@@ -295,6 +371,7 @@ def _read_xlsx(content, wanted_sheet, limits):
     # of a million formula rows). Only the sheet read is parsed, once.
     reader = ExcelReader(io.BytesIO(content), read_only=True, data_only=False)
     try:
+        _check_parts(reader.archive, limits)
         reader.read_manifest()
         reader.read_strings()
         reader.read_workbook()
@@ -309,6 +386,8 @@ def _read_xlsx(content, wanted_sheet, limits):
             [(name, state) for name, state, __ in sheets], wanted_sheet
         )
         target = next(target for name, __, target in sheets if name == chosen)
+        with reader.archive.open(target) as source:
+            _check_xml_shape(source, limits, "row", limits.rows + 1)
         counter = _Counter(limits)
         rows = []
         # The low-level parser yields the cells the file holds, where they are:
