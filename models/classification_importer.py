@@ -33,65 +33,215 @@ class ClassificationImporter(models.AbstractModel):
     # Checking
     # ------------------------------------------------------------------
     @api.model
-    def _check_file(self, kind, content, filename):
+    def _check_file(
+        self, kind, content, filename, sheet=None, encoding=None, delimiter=None
+    ):
         """Read and check a file; return the plan to apply and the errors.
 
         The result is a dict: ``errors`` (messages naming the row), ``rows`` (the
-        number of data rows), ``preview`` (per row: number, record, changes) and
-        ``plan`` ({field name: {value: record ids}}) when there is no error.
+        number of data rows), ``preview`` (per row: number, record, changes),
+        ``source`` (which sheet, or which encoding and delimiter, was read),
+        ``sheets`` (the workbook's visible sheets) and ``plan`` ({field name:
+        {value: record ids}}) when there is no error.
         """
         try:
-            rows = spreadsheet.read_sheet(content, filename)
+            table = spreadsheet.read_table(
+                content,
+                filename,
+                sheet=sheet,
+                encoding=encoding,
+                delimiter=delimiter,
+                limits=self._import_limits(),
+            )
         except spreadsheet.SheetError as error:
-            return self._result([self._sheet_error_message(error)])
+            return self._result([self._sheet_error_message(error)], sheets=error.sheets)
+        source = self._source_description(table)
+        if table.merged:
+            return self._result(
+                [
+                    (
+                        first_row,
+                        self.env._(
+                            "Row %(row)s: the cells %(range)s are merged; unmerge "
+                            "them and fill in every cell.",
+                            row=first_row,
+                            range=cell_range,
+                        ),
+                    )
+                    for cell_range, first_row in table.merged
+                ],
+                source=source,
+                sheets=table.visible_sheets,
+            )
+        rows = table.rows
         header, data = rows[0], rows[1:]
         columns, errors = self._check_header(kind, header)
         if errors:
-            return self._result(errors)
+            return self._result(errors, source=source, sheets=table.visible_sheets)
         data = [
             (number, cells)
             for number, cells in enumerate(data, start=2)
             if any(cell_kind != spreadsheet.EMPTY for cell_kind, __ in cells)
         ]
         if not data:
-            return self._result([self.env._("The file has a header but no rows.")])
-        return self._check_rows(kind, columns, data)
+            return self._result(
+                [self.env._("The file has a header but no rows.")],
+                source=source,
+                sheets=table.visible_sheets,
+            )
+        result = self._check_rows(kind, columns, data)
+        result.update(source=source, sheets=table.visible_sheets)
+        return result
+
+    @api.model
+    def _import_limits(self):
+        """What one import may read; override to change the safe defaults."""
+        return spreadsheet.Limits()
+
+    @api.model
+    def _error_limit(self):
+        """Errors listed in full; the rest are counted."""
+        return 300
+
+    def _source_description(self, table):
+        if table.sheet:
+            if len(table.visible_sheets) > 1:
+                return self.env._(
+                    "Sheet read: %(sheet)s (the workbook's visible sheets: "
+                    "%(sheets)s; choose another in Sheet to read it).",
+                    sheet=table.sheet,
+                    sheets=", ".join(table.visible_sheets),
+                )
+            return self.env._("Sheet read: %(sheet)s.", sheet=table.sheet)
+        delimiters = {
+            ",": self.env._("comma"),
+            ";": self.env._("semicolon"),
+            "\t": self.env._("tab"),
+        }
+        return self.env._(
+            "Text read as %(encoding)s, columns separated by %(delimiter)s.",
+            encoding=table.encoding,
+            delimiter=delimiters.get(table.delimiter, table.delimiter),
+        )
 
     def _row_error(self, errors, row, message):
         errors.append((row, message))
 
-    def _result(self, errors, rows=0, preview=None, plan=None):
+    def _result(self, errors, rows=0, preview=None, plan=None, source="", sheets=()):
         # Messages in row order, whichever check found them.
         errors = [
             error if isinstance(error, str) else error[1]
             for error in sorted(errors, key=lambda e: 1 if isinstance(e, str) else e[0])
         ]
+        error_count = len(errors)
+        limit = self._error_limit()
+        if error_count > limit:
+            errors = [
+                *errors[:limit],
+                self.env._(
+                    "... and %(count)s more errors, not listed.",
+                    count=error_count - limit,
+                ),
+            ]
         return {
             "errors": errors,
+            "error_count": error_count,
             "rows": rows,
             "preview": preview or [],
             "plan": plan if not errors else None,
+            "source": source,
+            "sheets": tuple(sheets),
         }
 
     def _sheet_error_message(self, error):
         if error.code == "extension":
             return self.env._(
-                "%(file)s is not a .xlsx, .xls or .csv file.", file=error.filename
+                "%(file)s is not a .xlsx, .xls, .csv or .txt file.", file=error.filename
             )
         if error.code == "empty":
             return self.env._("The file is empty.")
+        if error.code == "too_large":
+            return self._limit_message(error)
         reasons = {
             spreadsheet.NOT_A_WORKBOOK: self.env._("it is not an Excel workbook"),
+            spreadsheet.DAMAGED: self.env._(
+                "its content does not follow its format; open it in the "
+                "spreadsheet program and save it again"
+            ),
+            spreadsheet.ENCRYPTED: self.env._(
+                "it is protected by a password; save a copy without one"
+            ),
             spreadsheet.UNKNOWN_ENCODING: self.env._(
-                "its text is neither UTF-8 nor GB18030"
+                "its text is not in the encoding chosen; choose another Encoding"
+            ),
+            spreadsheet.ENCODING_UNSURE: self.env._(
+                "its text is not UTF-8 and could be Chinese (GB18030) or Western "
+                "(Windows-1252); choose its Encoding"
+            ),
+            spreadsheet.DELIMITER_UNSURE: self.env._(
+                "its header uses several separators as often; choose its Delimiter"
             ),
             spreadsheet.BINARY_TEXT: self.env._("it holds binary data, not text"),
+            spreadsheet.NO_VISIBLE_SHEET: self.env._("it has no visible sheet"),
+            spreadsheet.UNKNOWN_SHEET: self.env._(
+                "it has no visible sheet of that name; its visible sheets are "
+                "%(sheets)s",
+                sheets=", ".join(error.sheets),
+            ),
         }
         return self.env._(
             "%(file)s cannot be read, it may be damaged: %(reason)s.",
             file=error.filename,
-            reason=reasons.get(error.detail, error.detail),
+            reason=reasons.get(error.detail, reasons[spreadsheet.DAMAGED]),
         )
+
+    def _limit_message(self, error):
+        where = ""
+        if error.row and error.column:
+            where = self.env._(
+                "Row %(row)s, column %(column)s: ",
+                row=error.row,
+                column=spreadsheet.column_letter(error.column),
+            )
+        elif error.row:
+            where = self.env._("Row %(row)s: ", row=error.row)
+        limits = {
+            "file": self.env._(
+                "%(file)s is larger than %(limit)s MB; split it into several files.",
+                file=error.filename,
+                limit=round((error.limit or 0) / 1024 / 1024),
+            ),
+            "member": self.env._(
+                "%(file)s unpacks to more than %(limit)s MB; save it again from "
+                "the spreadsheet program, or split it.",
+                file=error.filename,
+                limit=round((error.limit or 0) / 1024 / 1024),
+            ),
+            "rows": self.env._(
+                "the file has more than %(limit)s rows; split it into several files.",
+                limit=error.limit,
+            ),
+            "columns": self.env._(
+                "a value lies beyond the %(limit)s columns a file may have.",
+                limit=error.limit,
+            ),
+            "cells": self.env._(
+                "the file has more than %(limit)s filled cells; split it into "
+                "several files.",
+                limit=error.limit,
+            ),
+            "shape": self.env._(
+                "%(file)s holds far more structure than a workbook of its data "
+                "needs; save it again from the spreadsheet program.",
+                file=error.filename,
+            ),
+            "cell": self.env._(
+                "a cell holds more than %(limit)s characters; codes and names are "
+                "shorter.",
+                limit=error.limit,
+            ),
+        }
+        return where + limits[error.detail]
 
     def _check_header(self, kind, header):
         """Map the header's columns to record columns and schemes."""
@@ -163,6 +313,22 @@ class ClassificationImporter(models.AbstractModel):
         for number, cells in data:
             row_errors = []
             texts = {}
+            for index, (cell_kind, value) in enumerate(cells):
+                if cell_kind != spreadsheet.EMPTY and index not in columns:
+                    # Under an empty header, or right of the last one: the
+                    # value would be dropped without a word.
+                    self._row_error(
+                        row_errors,
+                        number,
+                        self.env._(
+                            "Row %(row)s, column %(column)s: %(value)s lies in a "
+                            "column without a header; head the column or clear "
+                            "the cell.",
+                            row=number,
+                            column=spreadsheet.column_letter(index + 1),
+                            value=value,
+                        ),
+                    )
             for index, column in columns.items():
                 cell_kind, value = cells[index] if index < len(cells) else ("empty", "")
                 if cell_kind == spreadsheet.EMPTY:
@@ -241,14 +407,17 @@ class ClassificationImporter(models.AbstractModel):
         return 1000
 
     def _match_records(self, kind, parsed, errors):
-        """Find each row's record; one query per way of naming records."""
+        """Find each row's record; one query per way of naming records.
+
+        Every naming cell a row gives must name the same record: a row naming
+        one partner by reference and another by name is an error, not a guess.
+        """
         Target = self.env[SCHEME_TARGETS[kind]]
         wanted = defaultdict(set)
         for __, texts, __ in parsed:
             for column in RECORD_COLUMNS:
                 if texts.get(column):
                     wanted[column].add(texts[column])
-                    break
         found = {
             "external_id": self._records_by_xid(Target, wanted["external_id"]),
             "reference": self._records_by_field(
@@ -266,12 +435,12 @@ class ClassificationImporter(models.AbstractModel):
         ]
         records = {}
         for number, texts, has_errors in parsed:
-            if has_errors and not any(texts.get(c) for c in RECORD_COLUMNS):
+            given = [c for c in RECORD_COLUMNS if texts.get(c)]
+            if has_errors and not given:
                 # Already reported: the cell naming the record is not text (or
                 # the row has no record cell; its other errors are reported).
                 continue
-            column = next((c for c in RECORD_COLUMNS if texts.get(c)), None)
-            if column is None:
+            if not given:
                 self._row_error(
                     errors,
                     number,
@@ -282,47 +451,58 @@ class ClassificationImporter(models.AbstractModel):
                     ),
                 )
                 continue
-            ids = found[column].get(texts[column], [])
-            if not ids:
-                self._row_error(
-                    errors,
-                    number,
-                    self.env._(
+            message = None
+            candidates = None
+            for column in given:
+                ids = found[column].get(texts[column], [])
+                if not ids:
+                    message = self.env._(
                         "Row %(row)s: no record has the %(column)s %(value)s.",
                         row=number,
                         column=column,
                         value=texts[column],
-                    ),
+                    )
+                    break
+                if candidates is not None and not candidates.intersection(ids):
+                    message = self.env._(
+                        "Row %(row)s: the %(first)s %(first_value)s and the "
+                        "%(column)s %(value)s name different records; give one "
+                        "that names the record, or make them agree.",
+                        row=number,
+                        first=given[0],
+                        first_value=texts[given[0]],
+                        column=column,
+                        value=texts[column],
+                    )
+                    break
+                candidates = set(ids) if candidates is None else candidates & set(ids)
+            if message is None and len(candidates) > 1:
+                message = self.env._(
+                    "Row %(row)s: %(count)s records have the %(column)s "
+                    "%(value)s; name the record by its external_id or reference.",
+                    row=number,
+                    count=len(candidates),
+                    column=given[-1],
+                    value=texts[given[-1]],
                 )
-            elif len(ids) > 1:
+            if message:
+                self._row_error(errors, number, message)
+                continue
+            record = Target.browse(candidates).with_prefetch(matched_ids)
+            if not record._cpc_carriers():  # a contact: its company carries them
                 self._row_error(
                     errors,
                     number,
                     self.env._(
-                        "Row %(row)s: %(count)s records have the %(column)s "
-                        "%(value)s; name the record by its external_id or reference.",
+                        "Row %(row)s: %(record)s is a contact; classify its "
+                        "company %(company)s instead.",
                         row=number,
-                        count=len(ids),
-                        column=column,
-                        value=texts[column],
+                        record=record.display_name,
+                        company=record.commercial_partner_id.display_name,
                     ),
                 )
             else:
-                record = Target.browse(ids[0]).with_prefetch(matched_ids)
-                if not record._cpc_carriers():  # a contact: its company carries them
-                    self._row_error(
-                        errors,
-                        number,
-                        self.env._(
-                            "Row %(row)s: %(record)s is a contact; classify its "
-                            "company %(company)s instead.",
-                            row=number,
-                            record=record.display_name,
-                            company=record.commercial_partner_id.display_name,
-                        ),
-                    )
-                else:
-                    records[number] = record
+                records[number] = record
         return records
 
     def _records_by_field(self, Target, fname, values, domain=()):
@@ -334,6 +514,11 @@ class ClassificationImporter(models.AbstractModel):
         return dict(groups)
 
     def _records_by_xid(self, Target, values):
+        """Records by external ID, among those the user may read and active.
+
+        The same search as by name or reference (record rules, archived records
+        left out): another company's record is as unknown as a missing one.
+        """
         if not values:
             return {}
         self.env.cr.execute(
@@ -345,11 +530,11 @@ class ClassificationImporter(models.AbstractModel):
             )
         )
         by_xid = dict(self.env.cr.fetchall())
-        existing = set(Target.browse(by_xid.values()).exists().ids)
+        visible = set(Target.search([("id", "in", list(by_xid.values()))]).ids)
         result = {}
         for xid in values:
             res_id = by_xid.get(xid if "." in xid else f"__import__.{xid}")
-            if res_id in existing:
+            if res_id in visible:
                 result[xid] = [res_id]
         return result
 
@@ -516,28 +701,40 @@ class ClassificationImporter(models.AbstractModel):
         workbook = openpyxl.Workbook()
         sheet = workbook.active
         sheet.title = self.env._("Import")
-        sheet.append([*RECORD_COLUMNS, *schemes.mapped("code")])
+        _append_text(sheet, [*RECORD_COLUMNS, *schemes.mapped("code")])
         codes = workbook.create_sheet(self.env._("Categories"))
-        codes.append(
+        _append_text(
+            codes,
             [
                 self.env._("Scheme code"),
                 self.env._("Scheme"),
                 self.env._("Several values"),
                 self.env._("Category code"),
                 self.env._("Category"),
-            ]
+            ],
         )
         for scheme in schemes:
             for category in scheme.category_ids:
-                codes.append(
+                _append_text(
+                    codes,
                     [
                         scheme.code,
                         scheme.name,
                         self.env._("Yes") if scheme.multiple else self.env._("No"),
                         category.complete_code,
                         category.complete_name,
-                    ]
+                    ],
                 )
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()
+
+
+def _append_text(sheet, values):
+    """Append a row of text cells. openpyxl makes a formula of any string
+    starting with "=": whatever a scheme or category is called, the template
+    must never run anything in the spreadsheet program that opens it."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"

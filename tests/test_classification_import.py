@@ -183,8 +183,8 @@ class TestImport(SchemeCase):
     # Every error class: nothing is written and the row is named
     # ------------------------------------------------------------------
     def test_wrong_file_type(self):
-        [error] = self._errors(b"hello", "notes.txt")
-        self.assertIn("notes.txt", error)
+        [error] = self._errors(b"hello", "notes.pdf")
+        self.assertIn("notes.pdf", error)
 
     def test_corrupt_files(self):
         [error] = self._errors(b"PK\x03\x04 broken", "file.xlsx")

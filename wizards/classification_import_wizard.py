@@ -4,6 +4,7 @@ import base64
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..utils import spreadsheet
 from ..utils.actions import reopen_dialog, success_notification
 
 
@@ -21,6 +22,39 @@ class ClassificationImportWizard(models.TransientModel):
     # Not required: the template can be downloaded before any file is chosen.
     file = fields.Binary(string="File")
     filename = fields.Char()
+    sheet_name = fields.Char(
+        string="Sheet",
+        help="The visible sheet of the workbook to read; empty reads the first "
+        "visible sheet. Hidden sheets are never read.",
+    )
+    encoding = fields.Selection(
+        [
+            ("auto", "Automatic"),
+            ("utf-8", "UTF-8"),
+            ("utf-16", "UTF-16 (Excel's Unicode text)"),
+            ("gb18030", "Simplified Chinese (GB18030, GBK, GB2312)"),
+            ("big5", "Traditional Chinese (Big5)"),
+            ("cp1252", "Western (Windows-1252, Latin-1)"),
+            ("shift_jis", "Japanese (Shift JIS)"),
+        ],
+        default="auto",
+        required=True,
+        help="Text files only. Automatic trusts a byte-order mark and UTF-8, and "
+        "recognises common Chinese text; when it cannot tell, it asks you to "
+        "choose.",
+    )
+    delimiter = fields.Selection(
+        [
+            ("auto", "Automatic"),
+            ("comma", "Comma"),
+            ("semicolon", "Semicolon"),
+            ("tab", "Tab"),
+        ],
+        default="auto",
+        required=True,
+        help="Text files only. Automatic takes the separator of the header line.",
+    )
+    source = fields.Char(string="Read", readonly=True)
     state = fields.Selection(
         [("upload", "Upload"), ("error", "Errors"), ("preview", "Preview")],
         default="upload",
@@ -34,7 +68,7 @@ class ClassificationImportWizard(models.TransientModel):
     template_file = fields.Binary(readonly=True, attachment=False)
     template_filename = fields.Char(readonly=True)
 
-    @api.onchange("file", "applies_to")
+    @api.onchange("file", "applies_to", "sheet_name", "encoding", "delimiter")
     def _onchange_file(self):
         self.state = "upload"
 
@@ -43,7 +77,12 @@ class ClassificationImportWizard(models.TransientModel):
         if not self.file and not self.filename:
             raise UserError(self.env._("Choose a file to import first."))
         return self.env["classification.importer"]._check_file(
-            self.applies_to, base64.b64decode(self.file or b""), self.filename
+            self.applies_to,
+            base64.b64decode(self.file or b""),
+            self.filename,
+            sheet=self.sheet_name,
+            encoding=None if self.encoding == "auto" else self.encoding,
+            delimiter=spreadsheet.DELIMITERS.get(self.delimiter),
         )
 
     def action_check(self):
@@ -57,7 +96,10 @@ class ClassificationImportWizard(models.TransientModel):
             {
                 "state": "error" if result["errors"] else "preview",
                 "row_count": result["rows"],
-                "error_count": len(result["errors"]),
+                "error_count": result["error_count"],
+                # Shown above the errors or the preview: a file's right sheet
+                # is not always its first one.
+                "source": result["source"],
                 "error_report": "\n".join(result["errors"]),
             }
         )
@@ -71,8 +113,12 @@ class ClassificationImportWizard(models.TransientModel):
                 self.env._(
                     "The file has %(count)s errors and nothing was imported:\n"
                     "%(errors)s",
-                    count=len(result["errors"]),
-                    errors="\n".join(result["errors"][:20]),
+                    count=result["error_count"],
+                    errors="\n".join(
+                        [result["source"], *result["errors"][:20]]
+                        if result["source"]
+                        else result["errors"][:20]
+                    ),
                 )
             )
         written = self.env["classification.importer"]._apply_plan(
