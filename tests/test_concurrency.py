@@ -2,8 +2,11 @@
 import base64
 from datetime import datetime, timedelta
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -110,6 +113,34 @@ class TestConcurrentClassification(SecondConnection, ClassificationCase):
         self._end_elsewhere(elsewhere)
         wizard.action_apply()
         self.assertTrue(self._row(self.customer).tier_id)
+
+    def test_a_run_that_finished_meanwhile_is_retried_not_a_duplicate(self):
+        # Odoo's transactions read one snapshot: a run that committed after it
+        # was taken, and then released the lock, left rows this transaction
+        # cannot see. Writing them again is a serialization failure, which
+        # Odoo retries with a fresh snapshot, never a duplicate key error.
+        admin = self.env.ref("base.partner_admin")
+        self._order(admin, 300, TODAY - timedelta(days=3))
+        elsewhere = self._elsewhere()
+        elsewhere.cr.execute(
+            "INSERT INTO partner_classification (partner_id, company_id) "
+            "VALUES (%s, %s) RETURNING id",
+            [admin.id, self.company.id],
+        )
+        row_id = elsewhere.cr.fetchone()[0]
+        elsewhere.cr.commit()
+        self.addCleanup(self._delete_committed_row, row_id)
+        self._end_elsewhere(elsewhere)
+        with (
+            self.assertRaises(SerializationFailure),
+            mute_logger("odoo.sql_db"),
+        ):
+            self._classify()
+        self.assertIn(SerializationFailure, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
+
+    def _delete_committed_row(self, row_id):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM partner_classification WHERE id = %s", [row_id])
 
     def test_other_companies_are_not_held_up(self):
         self._run_elsewhere()

@@ -121,7 +121,16 @@ def retry_cron_later(env, xmlid, what):
     cron = env.ref(xmlid).sudo()
     now = fields.Datetime.now()
     # Several busy companies or kinds in one call need one retry, not several.
-    if not env["ir.cron.trigger"].sudo().search_count(
-        [("cron_id", "=", cron.id), ("call_at", ">", now)], limit=1
+    if (
+        not env["ir.cron.trigger"]
+        .sudo()
+        .search_count(
+            [
+                ("cron_id", "=", cron.id),
+                ("call_at", ">", now),
+                ("call_at", "<=", now + RETRY_DELAY),
+            ],
+            limit=1,
+        )
     ):
         cron._trigger(now + RETRY_DELAY)
