@@ -812,8 +812,9 @@ class PartnerClassification(models.Model):
                        %(values)s, %(uid)s, now() AT TIME ZONE 'UTC',
                        %(uid)s, now() AT TIME ZONE 'UTC'
                   FROM cpc_diff d WHERE d.classification_id IS NULL
-                -- A row committed by a run this transaction cannot see: a
-                -- serialization failure (retried), not a duplicate key error.
+                -- A row that another run committed after this transaction's
+                -- snapshot: a serialization failure, which Odoo retries, not a
+                -- duplicate key error.
                     ON CONFLICT (partner_id, company_id) DO NOTHING
                 """,
                 columns=columns,

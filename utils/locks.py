@@ -102,16 +102,15 @@ def lock_categories(env, model_name):
 def categories_free_for_cron(schemes, xmlid):
     """Of ``schemes``, those whose records' categories this transaction could
     lock; the scheduled action ``xmlid`` is called again for the others."""
-    free = schemes.browse()
+    free_models = set()
     for model_name in {scheme._target_model() for scheme in schemes}:
-        kind = schemes.filtered(lambda s, m=model_name: s._target_model() == m)
         try:
             lock_categories(schemes.env, model_name)
         except WorkInProgress:
             retry_cron_later(schemes.env, xmlid, f"Rules of {model_name}")
         else:
-            free |= kind
-    return free
+            free_models.add(model_name)
+    return schemes.filtered(lambda scheme: scheme._target_model() in free_models)
 
 
 def retry_cron_later(env, xmlid, what):
