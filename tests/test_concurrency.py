@@ -36,7 +36,7 @@ class SecondConnection:
     def _elsewhere(self):
         cr = self.registry.cursor()
         self.addCleanup(cr.close)
-        cr.execute("SET lock_timeout = '20s'")
+        cr.execute("SET LOCAL lock_timeout = '20s'")
         return api.Environment(cr, SUPERUSER_ID, {})
 
     def _end_elsewhere(self, env):
