@@ -6,7 +6,7 @@ from odoo import Command, api, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..utils import spreadsheet
+from ..utils import locks, spreadsheet
 from .classification_scheme import SCHEME_TARGETS
 
 # Columns naming the record, strongest first.
@@ -640,6 +640,7 @@ class ClassificationImporter(models.AbstractModel):
 
         Returns the number of records written.
         """
+        locks.lock_categories(self.env, SCHEME_TARGETS[kind])
         if not plan:
             raise UserError(self.env._("Nothing to import: check the file first."))
         # Scheme fields are not tracked: spare the chatter's look at the others.

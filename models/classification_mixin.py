@@ -7,6 +7,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv.expression import OR, normalize_domain
 
+from ..utils import locks
 from .classification_rule import CRITERIA
 
 FIELD_PREFIX = "x_cpc_scheme"
@@ -263,6 +264,12 @@ class ClassificationMixin(models.AbstractModel):
                         ],
                     }
                 )
+
+    def _cpc_apply_rules_in_bulk(self):
+        """The "Apply Classification Rules" action on a selection: like an
+        import, it must not interleave with another bulk write of categories."""
+        locks.lock_categories(self.env, self._name)
+        self._cpc_apply_rules()
 
     @api.model
     def _cpc_carrier_domain(self):

@@ -5,10 +5,13 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, create_index, make_index_name
 
+from ..utils import locks
 from ..utils.actions import RELOAD_VIEW, success_notification
 from ..utils.codes import code_error, duplicate_codes, trim_code
 
 _logger = logging.getLogger(__name__)
+
+RULES_CRON = "customer_product_classification.ir_cron_apply_classification_rules"
 
 # Which records each kind of scheme classifies.
 SCHEME_TARGETS = {
@@ -421,22 +424,38 @@ class ClassificationScheme(models.Model):
             .get_param("customer_product_classification.batch_size", 20000)
         )
         done = remaining = 0
-        for scheme in self.sudo().search([("rules_queued", "=", True)]):
+        queued = self.sudo().search([("rules_queued", "=", True)])
+        for scheme in locks.categories_free_for_cron(queued, RULES_CRON):
             Target = self.env[scheme._target_model()].with_context(active_test=False)
             domain = Target._cpc_carrier_domain()
-            if budget > 0:
-                batch = Target.search(
-                    [*domain, ("id", ">", scheme.rules_cursor)],
-                    order="id",
-                    limit=budget,
-                )
-                if batch:
-                    batch._cpc_apply_rules(scheme, overwrite=scheme.rules_overwrite)
-                    budget -= len(batch)
-                    done += len(batch)
-                    scheme.rules_cursor = batch[-1].id
-            left = Target.search_count([*domain, ("id", ">", scheme.rules_cursor)])
-            scheme.rules_queued = bool(left)
+            # A scheme whose batch fails stays where it was, for the next call;
+            # the other schemes go on.
+            try:
+                with self.env.cr.savepoint():
+                    batch = Target.browse()
+                    if budget > 0:
+                        batch = Target.search(
+                            [*domain, ("id", ">", scheme.rules_cursor)],
+                            order="id",
+                            limit=budget,
+                        )
+                        if batch:
+                            batch._cpc_apply_rules(
+                                scheme, overwrite=scheme.rules_overwrite
+                            )
+                            scheme.rules_cursor = batch[-1].id
+                    left = Target.search_count(
+                        [*domain, ("id", ">", scheme.rules_cursor)]
+                    )
+                    scheme.rules_queued = bool(left)
+            except locks.CONCURRENCY_ERRORS:
+                locks.retry_cron_later(self.env, RULES_CRON, f"Rules of {scheme.name}")
+                continue
+            except Exception:
+                _logger.exception("Applying the rules of %s failed", scheme.name)
+                continue
+            budget -= len(batch)
+            done += len(batch)
             remaining += left
         _logger.info("Classification rules: %s records done, %s left", done, remaining)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

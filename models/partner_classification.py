@@ -9,10 +9,13 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 from odoo.tools.mail import generate_tracking_message_id
 
+from ..utils import locks
+
 _logger = logging.getLogger(__name__)
 
 # Who may see a customer's value: tiers, segments, stages, metrics, pins.
 CLASSIFICATION_USER = "customer_product_classification.group_classification_user"
+CLASSIFY_CRON = "customer_product_classification.ir_cron_classify_customers"
 
 LIFECYCLE_STAGES = [
     ("prospect", "Prospect"),
@@ -514,7 +517,10 @@ class PartnerClassification(models.Model):
         """
         company.ensure_one()
         reference_date = reference_date or fields.Date.context_today(self)
+        # A preview writes nothing and has its own temporary tables: it needs
+        # no lock, and a manager may look while the scheduled run works.
         if not preview:
+            locks.lock_company_classification(self.env, company)
             self._cpc_lapse_pins(company, fields.Date.context_today(self))
         tiers = company._cpc_value_tiers()
         try:
@@ -580,6 +586,8 @@ class PartnerClassification(models.Model):
             result["done"] = self._cpc_apply_diff(company, reference_date, source)
             result["remaining"] = changed - result["done"]
         cr.execute("DROP TABLE cpc_result, cpc_diff")
+        if not preview:
+            company._cpc_clear_classification_error()
         return result
 
     @api.model
@@ -590,6 +598,13 @@ class PartnerClassification(models.Model):
         customers by default) in its own transaction, and tells the scheduler how
         many are left, so that it calls again; a crash loses only the batch being
         written, and the next call redoes it.
+
+        Each company runs in a savepoint. A company whose run fails is logged,
+        its managers are told (see res.company._cpc_report_classification_error)
+        and the others are classified all the same: the job itself does not
+        fail, so the scheduler never deactivates it for one broken company. A
+        company that another run is classifying is skipped, and the job called
+        again a few minutes later.
         """
         batch_size = int(
             self.env["ir.config_parameter"]
@@ -599,13 +614,44 @@ class PartnerClassification(models.Model):
         budget, done, remaining = batch_size, 0, 0
         # Companies are few; each is classified against all its customers.
         for company in self.env["res.company"].search([]):  # pylint: disable=no-search-all
-            result = self.with_company(company)._cpc_classify(company, limit=budget)
+            try:
+                with self.env.cr.savepoint():
+                    result = self.with_company(company)._cpc_classify(
+                        company, limit=budget
+                    )
+            except (locks.WorkInProgress, *locks.CONCURRENCY_ERRORS):
+                locks.retry_cron_later(
+                    self.env,
+                    CLASSIFY_CRON,
+                    f"Classification of the customers of {company.name}",
+                )
+                continue
+            except Exception as error:
+                message = self._cpc_failure_message(company, error)
+                if isinstance(error, UserError):
+                    _logger.warning("%s", message)
+                else:
+                    _logger.exception("%s", message)
+                company._cpc_report_classification_error(message)
+                continue
             budget -= result["done"]
             done += result["done"]
             remaining += result["remaining"]
         _logger.info("Classified customers: %s written, %s left", done, remaining)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done, remaining
+
+    @api.model
+    def _cpc_failure_message(self, company, error):
+        """What managers are told of a failed run: the addon's own messages
+        (user and validation errors) name the company already."""
+        if isinstance(error, UserError):
+            return error.args[0]
+        return self.env._(
+            "Customers of %(company)s could not be classified: %(error)s",
+            company=company.name,
+            error=str(error) or type(error).__name__,
+        )
 
     @api.model
     def _cpc_facts_query(self, company, reference_date):
@@ -873,6 +919,10 @@ class PartnerClassification(models.Model):
                        %(values)s, %(uid)s, now() AT TIME ZONE 'UTC',
                        %(uid)s, now() AT TIME ZONE 'UTC'
                   FROM cpc_diff d WHERE d.classification_id IS NULL
+                -- A row that another run committed after this transaction's
+                -- snapshot: a serialization failure, which Odoo retries, not a
+                -- duplicate key error.
+                    ON CONFLICT (partner_id, company_id) DO NOTHING
                 """,
                 columns=columns,
                 values=values,

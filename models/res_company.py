@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+from markupsafe import Markup
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -268,3 +270,51 @@ class ResCompany(models.Model):
                 start=1,
             )
         ]
+
+    # ------------------------------------------------ scheduled run failures
+    cpc_classification_error = fields.Text(
+        string="Last Classification Error",
+        readonly=True,
+        copy=False,
+        groups="customer_product_classification.group_classification_manager",
+        help="Why the last scheduled classification of this company's customers "
+        "failed; cleared when a run succeeds. The other companies are classified "
+        "all the same.",
+    )
+
+    def _cpc_report_classification_error(self, message):
+        """Keep a failed run's reason on the company, and tell its classification
+        managers the first time this reason comes up (not on every retry)."""
+        self.ensure_one()
+        if self.sudo().cpc_classification_error == message:
+            return
+        self.sudo().cpc_classification_error = message
+        managers = (
+            self.env.ref("customer_product_classification.group_classification_manager")
+            .sudo()
+            .users.filtered(lambda user: self in user.company_ids)
+        )
+        if not managers:
+            return
+        body = Markup("<p>%s</p><p>%s</p>") % (
+            message,
+            self.env._(
+                "The other companies were classified. Correct the configuration in "
+                "Settings, Classification: the error is shown there until a run "
+                "of %(company)s succeeds.",
+                company=self.name,
+            ),
+        )
+        self.partner_id.sudo().message_notify(
+            partner_ids=managers.partner_id.ids,
+            subject=self.env._(
+                "Customers of %(company)s could not be classified", company=self.name
+            ),
+            body=body,
+        )
+
+    def _cpc_clear_classification_error(self):
+        """A run succeeded: the last error no longer holds."""
+        failed = self.sudo().filtered("cpc_classification_error")
+        if failed:
+            failed.cpc_classification_error = False

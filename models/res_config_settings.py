@@ -42,6 +42,10 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.cpc_at_risk_factor", readonly=False
     )
     cpc_churn_days = fields.Integer(related="company_id.cpc_churn_days", readonly=False)
+    cpc_classification_error = fields.Text(
+        related="company_id.cpc_classification_error",
+        groups="customer_product_classification.group_classification_manager",
+    )
 
     # Saving Settings writes each changed tier field by field, then the ladder
     # and the tier method separately: each ladder is checked once, at the end.

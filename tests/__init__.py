@@ -7,3 +7,4 @@ from . import test_classification_import
 from . import test_security_value
 from . import test_security_config
 from . import test_import_hostile
+from . import test_concurrency
