@@ -17,6 +17,11 @@ CRITERIA = {
     "list_price": ("product", ["list_price"]),
 }
 
+# Their tests read data other models own and change on their own (a country
+# group's countries, a sales team's members, the product category tree): they
+# are built at each use, never cached.
+DYNAMIC_CRITERIA = {"country_group", "team", "product_category"}
+
 
 class ClassificationRule(models.Model):
     """Places records in a category from one of their fields.
@@ -165,3 +170,33 @@ class ClassificationRule(models.Model):
         wanted_ids = set(ids)
         fname = CRITERIA[criterion][1][0]
         return lambda row: row[fname] in wanted_ids
+
+    @api.model
+    def _cpc_matchers(self, scheme_infos):
+        """Tests of the rules of the schemes, by rule id (see _matcher)."""
+        matchers, dynamic = {}, []
+        for info in scheme_infos:
+            for rule in info.rules:
+                if rule.matcher is None:
+                    dynamic.append(rule.id)
+                else:
+                    matchers[rule.id] = rule.matcher
+        for rule in self.sudo().browse(dynamic):
+            matchers[rule.id] = rule._matcher()
+        return matchers
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env["classification.scheme"]._cpc_clear_index()
+        return rules
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.env["classification.scheme"]._cpc_clear_index()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env["classification.scheme"]._cpc_clear_index()
+        return res

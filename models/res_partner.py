@@ -94,6 +94,13 @@ class ResPartner(models.Model):
     def _cpc_carrier_domain(self):
         return ["|", ("is_company", "=", True), ("parent_id", "=", False)]
 
+    def _cpc_record_companies(self):
+        # Contacts carry their commercial partner's categories, so its company's.
+        return {
+            partner.id: partner.commercial_partner_id.company_id.id
+            for partner in self.sudo()
+        }
+
     @api.model
     def _cpc_form_readonly(self):
         return "parent_id and not is_company"
