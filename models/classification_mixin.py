@@ -233,7 +233,9 @@ class ClassificationMixin(models.AbstractModel):
         if chosen:
             self.invalidate_recordset(["classification_category_ids"])
             # A person (or an import) chose these categories: rules keep off them.
-            manual = [index.by_field[name].id for name in chosen if name in index.by_field]
+            manual = [
+                index.by_field[name].id for name in chosen if name in index.by_field
+            ]
             if manual:
                 vals = dict(
                     vals,
@@ -280,8 +282,7 @@ class ClassificationMixin(models.AbstractModel):
         plans = [
             info
             for info in self._cpc_index().ruled
-            if info.field_name in self._fields
-            and (not wanted or info.id in wanted)
+            if info.field_name in self._fields and (not wanted or info.id in wanted)
         ]
         if not plans or (scheme_ids is not None and not scheme_ids):
             return
@@ -305,9 +306,7 @@ class ClassificationMixin(models.AbstractModel):
                 if row[name] and not is_auto and not overwrite:
                     continue
                 matched = [
-                    rule.category_id
-                    for rule in info.rules
-                    if matchers[rule.id](row)
+                    rule.category_id for rule in info.rules if matchers[rule.id](row)
                 ]
                 if info.multiple:
                     value = tuple(sorted(set(matched)))

@@ -37,6 +37,7 @@ class SchemeIndex(NamedTuple):
     ruled: tuple  # active schemes with active rules, in sequence
     trigger_fields: frozenset  # fields whose change re-applies rules
 
+
 # Which records each kind of scheme classifies.
 SCHEME_TARGETS = {
     "partner": "res.partner",
@@ -435,9 +436,7 @@ class ClassificationScheme(models.Model):
                     RuleInfo(
                         rule.id,
                         rule.category_id.id,
-                        None
-                        if rule.criterion in DYNAMIC_CRITERIA
-                        else rule._matcher(),
+                        None if rule.criterion in DYNAMIC_CRITERIA else rule._matcher(),
                     )
                     for rule in rules
                 ),
@@ -514,9 +513,7 @@ class ClassificationScheme(models.Model):
         done = remaining = 0
         for scheme in self.sudo().search([("rules_queued", "=", True)]):
             Target = (
-                self.env[scheme._target_model()]
-                .sudo()
-                .with_context(active_test=False)
+                self.env[scheme._target_model()].sudo().with_context(active_test=False)
             )
             domain = Target._cpc_carrier_domain()
             if budget > 0:
