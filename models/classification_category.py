@@ -107,6 +107,7 @@ class ClassificationCategory(models.Model):
             own = f"{category.sequence:08d}:{category.code or ''}/"
             category.sort_path = (category.parent_id.sort_path or "") + own
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_record_count(self):
         # Counted as the user, with their record rules: another company's
         # private records are neither shown nor counted.

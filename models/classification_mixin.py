@@ -273,9 +273,8 @@ class ClassificationMixin(models.AbstractModel):
         empty or was set by a rule, unless ``overwrite`` is set. Records are
         written grouped by their new values, and only where a value changes.
         """
-        carriers = self._cpc_carriers()
-        if not self.env.su:
-            carriers = carriers._filtered_access("write")
+        writable = self if self.env.su else self._filtered_access("write")
+        carriers = writable._cpc_carriers()
         if not carriers:
             return
         wanted = set(schemes.ids if schemes is not None else scheme_ids or ())
@@ -305,14 +304,26 @@ class ClassificationMixin(models.AbstractModel):
                 is_auto = info.id in row["classification_auto_scheme_ids"]
                 if row[name] and not is_auto and not overwrite:
                     continue
-                matched = [
-                    rule.category_id for rule in info.rules if matchers[rule.id](row)
-                ]
                 if info.multiple:
-                    value = tuple(sorted(set(matched)))
+                    value = tuple(
+                        sorted(
+                            {
+                                rule.category_id
+                                for rule in info.rules
+                                if matchers[rule.id](row)
+                            }
+                        )
+                    )
                     current = tuple(sorted(row[name]))
                 else:
-                    value = matched[0] if matched else False
+                    value = next(
+                        (
+                            rule.category_id
+                            for rule in info.rules
+                            if matchers[rule.id](row)
+                        ),
+                        False,
+                    )
                     current = row[name] or False
                 if value == current and (is_auto or not value):
                     continue

@@ -174,16 +174,27 @@ class ClassificationRule(models.Model):
     @api.model
     def _cpc_matchers(self, scheme_infos):
         """Tests of the rules of the schemes, by rule id (see _matcher)."""
-        matchers, dynamic = {}, []
+        matchers = {}
         for info in scheme_infos:
             for rule in info.rules:
-                if rule.matcher is None:
-                    dynamic.append(rule.id)
-                else:
-                    matchers[rule.id] = rule.matcher
-        for rule in self.sudo().browse(dynamic):
-            matchers[rule.id] = rule._matcher()
+                matchers[rule.id] = rule.matcher or self._cpc_lazy_matcher(rule.id)
         return matchers
+
+    @api.model
+    def _cpc_lazy_matcher(self, rule_id):
+        """A test built when first needed: most records never reach it (an
+        earlier rule matched, or the field it reads is empty)."""
+        rule = self.sudo().browse(rule_id)
+        built = []
+
+        def matches(row):
+            if not built:
+                built.append(rule._matcher())
+                fname = CRITERIA[rule.criterion][1][0]
+                built.append(fname)
+            return bool(row[built[1]]) and built[0](row)
+
+        return matches
 
     @api.model_create_multi
     def create(self, vals_list):
