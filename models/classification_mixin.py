@@ -209,19 +209,89 @@ class ClassificationMixin(models.AbstractModel):
 
     @api.model_create_multi
     def create(self, vals_list):
+        index = self._cpc_index()
+        chosen = {name for vals in vals_list for name in vals} & set(index.by_field)
+        rule_write = self.env.context.get("cpc_rule_write")
+        if index.ruled and not rule_write:
+            vals_list = self._cpc_vals_with_rules(vals_list, index)
         records = super().create(vals_list)
-        chosen = {name for vals in vals_list for name in vals} & set(
-            self._cpc_index().by_field
-        )
         if chosen:
             records.invalidate_recordset(["classification_category_ids"])
-            if not self.env.context.get("cpc_rule_write"):
+            if not rule_write:
                 records._cpc_check_categories(chosen)
-        if not self.env.context.get("cpc_rule_write"):
-            # The creator may create these records: rules write on them as
-            # superuser, whatever the creator may read of the schemes.
-            records.sudo()._cpc_apply_rules()
         return records
+
+    @api.model
+    def _cpc_is_carrier_vals(self, vals):
+        """Whether the record these creation values make carries categories."""
+        return True
+
+    @api.model
+    def _cpc_stored_vals(self, vals):
+        """Creation values as the stored fields the rules read will hold them."""
+        return vals
+
+    @api.model
+    def _cpc_vals_with_rules(self, vals_list, index):
+        """The creation values with the categories the rules give.
+
+        The rules' categories go into the creation itself rather than into a
+        second write: a single create stays one INSERT. This mixin's create is
+        the last override before the ORM's, so the values are final but for
+        defaults, which are read here for the fields the rules need.
+        """
+        plans = [info for info in index.ruled if info.field_name in self._fields]
+        if not plans:
+            return vals_list
+        needed = {"company_id"}.union(*(info.read_fields for info in plans))
+        missing = {name for vals in vals_list for name in needed - vals.keys()}
+        defaults = self.default_get(sorted(missing)) if missing else {}
+        matchers = self.env["classification.rule"]._cpc_matchers(plans)
+        result = []
+        for vals in vals_list:
+            if not self._cpc_is_carrier_vals(vals):
+                result.append(vals)
+                continue
+            given = self._cpc_stored_vals(vals)
+            row = {
+                name: self._cpc_plain(
+                    name, given[name] if name in given else defaults.get(name)
+                )
+                for name in needed
+            }
+            for info in plans:
+                # A category the creator chose is theirs.
+                row[info.field_name] = bool(vals.get(info.field_name))
+            row["classification_auto_scheme_ids"] = []
+            values, links, __ = self._cpc_rule_changes(row, plans, matchers)
+            if not links:
+                result.append(vals)
+                continue
+            multiple = {info.field_name for info in plans if info.multiple}
+            result.append(
+                {
+                    **vals,
+                    **{
+                        name: [Command.set(list(value))] if name in multiple else value
+                        for name, value in values.items()
+                    },
+                    "classification_auto_scheme_ids": [
+                        *vals.get("classification_auto_scheme_ids", []),
+                        *(Command.link(scheme_id) for scheme_id in links),
+                    ],
+                }
+            )
+        return result
+
+    @api.model
+    def _cpc_plain(self, name, value):
+        """A creation value as read(load=None) gives it, for the rules' tests."""
+        if isinstance(value, models.BaseModel):
+            return value.id
+        if value is None or value is False:
+            numeric = self._fields[name].type in ("integer", "float", "monetary")
+            return 0 if numeric else False
+        return value
 
     def write(self, vals):
         if self.env.context.get("cpc_rule_write"):
@@ -296,39 +366,9 @@ class ClassificationMixin(models.AbstractModel):
         matchers = self.env["classification.rule"]._cpc_matchers(plans)
         changes = defaultdict(list)
         for row in rows:
-            values, links, unlinks = {}, [], []
-            for info in plans:
-                if info.company_id and info.company_id != row["company_id"]:
-                    continue
-                name = info.field_name
-                is_auto = info.id in row["classification_auto_scheme_ids"]
-                if row[name] and not is_auto and not overwrite:
-                    continue
-                if info.multiple:
-                    value = tuple(
-                        sorted(
-                            {
-                                rule.category_id
-                                for rule in info.rules
-                                if matchers[rule.id](row)
-                            }
-                        )
-                    )
-                    current = tuple(sorted(row[name]))
-                else:
-                    value = next(
-                        (
-                            rule.category_id
-                            for rule in info.rules
-                            if matchers[rule.id](row)
-                        ),
-                        False,
-                    )
-                    current = row[name] or False
-                if value == current and (is_auto or not value):
-                    continue
-                values[name] = value
-                (links if value else unlinks).append(info.id)
+            values, links, unlinks = self._cpc_rule_changes(
+                row, plans, matchers, overwrite
+            )
             if values:
                 key = (tuple(sorted(values.items())), tuple(links), tuple(unlinks))
                 changes[key].append(row["id"])
@@ -346,6 +386,44 @@ class ClassificationMixin(models.AbstractModel):
                     ],
                 }
             )
+
+    @api.model
+    def _cpc_rule_changes(self, row, plans, matchers, overwrite=False):
+        """What the rules change on one record (values as read with load=None).
+
+        Returns the new values by field, and the schemes whose value is now set
+        by a rule, or cleared by one.
+        """
+        values, links, unlinks = {}, [], []
+        for info in plans:
+            if info.company_id and info.company_id != row["company_id"]:
+                continue  # another company's scheme
+            name = info.field_name
+            is_auto = info.id in row["classification_auto_scheme_ids"]
+            if row[name] and not is_auto and not overwrite:
+                continue
+            if info.multiple:
+                value = tuple(
+                    sorted(
+                        {
+                            rule.category_id
+                            for rule in info.rules
+                            if matchers[rule.id](row)
+                        }
+                    )
+                )
+                current = tuple(sorted(row[name] or ()))
+            else:
+                value = next(
+                    (rule.category_id for rule in info.rules if matchers[rule.id](row)),
+                    False,
+                )
+                current = row[name] or False
+            if value == current and (is_auto or not value):
+                continue
+            values[name] = value
+            (links if value else unlinks).append(info.id)
+        return values, links, unlinks
 
     @api.model
     def _cpc_carrier_domain(self):

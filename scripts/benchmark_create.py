@@ -27,9 +27,15 @@ import time
 
 import odoo
 from odoo import SUPERUSER_ID, api
-from odoo.addons.customer_product_classification.models.classification_mixin import (
-    ClassificationMixin,
-)
+
+
+def _mixin_class():
+    # Importable once the registry has set the addons path up.
+    from odoo.addons.customer_product_classification.models import (
+        classification_mixin,
+    )
+
+    return classification_mixin.ClassificationMixin
 
 
 class Bench:
@@ -72,6 +78,7 @@ class Bench:
         if active:
             yield
             return
+        ClassificationMixin = _mixin_class()
         create, write = ClassificationMixin.create, ClassificationMixin.write
 
         @api.model_create_multi
