@@ -13,7 +13,7 @@ every other module's create):
 - products: 500 created one at a time, 5,000 in one batch.
 
 Values vary so that the seeded rules match (countries, Chinese provinces, cities,
-industries, head counts, product types). Every operation is flushed, timed, then
+industries, head counts, goods and services). Every operation is flushed, timed, then
 rolled back, so that each starts from the same database; a warm-up round runs
 first. Prints every figure, its ratio to the baseline and the extra cost per record.
 Run by scripts/benchmark.sh create, which prepares the database:
@@ -68,7 +68,7 @@ class Bench:
     def product_values(self, i):
         return {
             "name": f"Bench Product {i}",
-            "type": ("consu", "service", "combo")[i % 3],
+            "type": ("consu", "service")[i % 2],
             "list_price": (i * 13) % 2000,
         }
 
