@@ -185,9 +185,8 @@ class ClassificationMixin(models.AbstractModel):
         company = category.company_id
         if record.env["res.company"].browse(self._cpc_record_companies()[record.id]):
             return self.env._(
-                "%(record)s belongs to another company than %(company)s: it cannot "
-                "take %(category)s, a category of that company's scheme "
-                "%(scheme)s.",
+                "%(record)s does not belong to %(company)s: it cannot take "
+                "%(category)s, a category of that company's scheme %(scheme)s.",
                 record=record.display_name,
                 company=company.name,
                 category=category.complete_name,
