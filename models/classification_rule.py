@@ -174,17 +174,21 @@ class ClassificationRule(models.Model):
     @api.model
     def _cpc_matchers(self, scheme_infos):
         """Tests of the rules of the schemes, by rule id (see _matcher)."""
-        matchers = {}
-        for info in scheme_infos:
-            for rule in info.rules:
-                matchers[rule.id] = rule.matcher or self._cpc_lazy_matcher(rule.id)
-        return matchers
+        rules = [rule for info in scheme_infos for rule in info.rules]
+        # Built ones read their data in one query for all, when first needed.
+        dynamic = {
+            record.id: record
+            for record in self.sudo().browse(r.id for r in rules if r.matcher is None)
+        }
+        return {
+            rule.id: rule.matcher or self._cpc_lazy_matcher(dynamic[rule.id])
+            for rule in rules
+        }
 
     @api.model
-    def _cpc_lazy_matcher(self, rule_id):
+    def _cpc_lazy_matcher(self, rule):
         """A test built when first needed: most records never reach it (an
         earlier rule matched, or the field it reads is empty)."""
-        rule = self.sudo().browse(rule_id)
         built = []
 
         def matches(row):
