@@ -109,12 +109,23 @@ class ClassificationCategory(models.Model):
             own = f"{category.sequence:08d}:{category.code or ''}/"
             category.sort_path = (category.parent_id.sort_path or "") + own
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_record_count(self):
+        # Counted as the user, with their record rules: another company's
+        # private records are neither shown nor counted.
         for category in self:
-            scheme = category.scheme_id
-            category.record_count = scheme._count_classified(
-                self.search([("id", "child_of", category.id)])
-            )
+            scheme = category.scheme_id.sudo()
+            Target = self.env[scheme._target_model()]
+            if (
+                category._origin.id
+                and scheme.field_name in Target._fields
+                and Target.has_access("read")
+            ):
+                category.record_count = Target.search_count(
+                    [(scheme.field_name, "child_of", category._origin.id)]
+                )
+            else:
+                category.record_count = 0
 
     def copy_data(self, default=None):
         # Codes are unique within a scheme: a copy needs its own.
@@ -214,6 +225,18 @@ class ClassificationCategory(models.Model):
                     category=orphans[0].parent_id.complete_name,
                 )
             )
+
+    def write(self, vals):
+        res = super().write(vals)
+        # Rules place records in categories: the index of rules holds them.
+        self.env["classification.scheme"]._cpc_clear_index()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        # Deleting a category deletes its rules (in the database).
+        self.env["classification.scheme"]._cpc_clear_index()
+        return res
 
     def action_open_records(self):
         self.ensure_one()

@@ -8,7 +8,6 @@ from odoo.exceptions import ValidationError
 from odoo.osv.expression import OR, normalize_domain
 
 from ..utils import locks
-from .classification_rule import CRITERIA
 
 FIELD_PREFIX = "x_cpc_scheme"
 
@@ -31,6 +30,9 @@ class ClassificationMixin(models.AbstractModel):
         compute="_compute_classification_category_ids",
         inverse="_inverse_classification_category_ids",
         search="_search_classification_category_ids",
+        # Portal and public users read partners and products, not how the
+        # company classifies them.
+        groups="base.group_user",
         help="The categories of every scheme. Searching a category finds its "
         "sub-categories too.",
     )
@@ -38,6 +40,7 @@ class ClassificationMixin(models.AbstractModel):
         "classification.scheme",
         string="Schemes Set by Rules",
         copy=False,
+        groups="base.group_user",
         help="Schemes whose category was set by a rule rather than by a person; "
         "rules may change only these.",
     )
@@ -57,9 +60,9 @@ class ClassificationMixin(models.AbstractModel):
 
     def _inverse_classification_category_ids(self):
         Category = self.env["classification.category"]
-        visible = self.env["classification.scheme"]._active_for(self._name)
+        visible = self.env["classification.scheme"]._active_for(self._name).sudo()
         for record in self:
-            chosen = record.classification_category_ids
+            chosen = record.classification_category_ids.sudo()
             values = {}
             for scheme in visible | chosen.scheme_id:
                 categories = chosen.filtered(lambda c, s=scheme: c.scheme_id == s)
@@ -111,87 +114,219 @@ class ClassificationMixin(models.AbstractModel):
     # ------------------------------------------------------------------
     # Writes: check the categories, tell manual choices from rules
     # ------------------------------------------------------------------
-    def _cpc_check_scheme_values(self, vals_list):
-        """A scheme's field takes only categories of that scheme."""
-        by_field = defaultdict(set)
-        for vals in vals_list:
-            for name, value in vals.items():
-                if not name.startswith(FIELD_PREFIX) or not value:
-                    continue
-                if isinstance(value, int):
-                    by_field[name].add(value)
-                elif isinstance(value, list | tuple):
-                    for command in value:
-                        if isinstance(command, int):
-                            by_field[name].add(command)
-                        elif command[0] == Command.SET:
-                            by_field[name].update(command[2])
-                        elif command[0] == Command.LINK:
-                            by_field[name].add(command[1])
-        if not by_field:
+    @api.model
+    def _cpc_index(self):
+        return self.env["classification.scheme"]._cpc_index(
+            self.env["classification.scheme"]._kind_for(self._name)
+        )
+
+    def _cpc_record_companies(self):
+        """The company whose schemes each record may use (False: shared only)."""
+        return {record.id: record.company_id.id for record in self.sudo()}
+
+    def _cpc_check_categories(self, field_names):
+        """Each scheme field holds categories of its own scheme only, and of a
+        scheme the record's company may use: the scheme fields are manual
+        fields, which have no check_company of their own.
+
+        Read as superuser: whoever may edit the record may be checked, even
+        without read access to the schemes.
+        """
+        index = self._cpc_index()
+        field_names = [name for name in field_names if name in index.by_field]
+        if not self or not field_names:
             return
-        schemes = self.env["classification.scheme"].with_context(active_test=False)
-        schemes = schemes.search([("field_name", "in", list(by_field))])
-        Category = self.env["classification.category"].with_context(active_test=False)
-        for scheme in schemes:
-            strays = Category.browse(by_field[scheme.field_name]).filtered(
-                lambda c, s=scheme: c.scheme_id != s
+        records = self.sudo().with_context(active_test=False)
+        rows = records.read(field_names, load=None)
+        companies = self._cpc_record_companies()
+        category_ids = {
+            category_id
+            for row in rows
+            for name in field_names
+            for category_id in (
+                row[name] if isinstance(row[name], list) else [row[name]]
             )
-            if strays:
-                raise ValidationError(
-                    self.env._(
-                        "%(category)s is not a category of the scheme %(scheme)s.",
-                        category=strays[0].complete_name,
-                        scheme=scheme.name,
-                    )
-                )
+            if category_id
+        }
+        if not category_ids:
+            return
+        Category = self.env["classification.category"].sudo()
+        categories = Category.with_context(active_test=False).browse(category_ids)
+        owners = {
+            category.id: (category.scheme_id.id, category.company_id.id)
+            for category in categories
+        }
+        for row in rows:
+            company_id = companies[row["id"]]
+            for name in field_names:
+                scheme_info = index.by_field[name]
+                values = row[name] if isinstance(row[name], list) else [row[name]]
+                for category_id in filter(None, values):
+                    scheme_id, category_company_id = owners[category_id]
+                    if scheme_id != scheme_info.id:
+                        raise ValidationError(
+                            self.env._(
+                                "%(record)s: %(category)s is not a category of the "
+                                "scheme %(scheme)s.",
+                                record=records.browse(row["id"]).display_name,
+                                category=Category.browse(category_id).complete_name,
+                                scheme=Category.env["classification.scheme"]
+                                .browse(scheme_info.id)
+                                .name,
+                            )
+                        )
+                    if category_company_id and category_company_id != company_id:
+                        raise ValidationError(
+                            self._cpc_company_error(
+                                records.browse(row["id"]),
+                                Category.browse(category_id),
+                            )
+                        )
+
+    def _cpc_company_error(self, record, category):
+        company = category.company_id
+        if record.env["res.company"].browse(self._cpc_record_companies()[record.id]):
+            return self.env._(
+                "%(record)s does not belong to %(company)s: it cannot take "
+                "%(category)s, a category of that company's scheme %(scheme)s.",
+                record=record.display_name,
+                company=company.name,
+                category=category.complete_name,
+                scheme=category.scheme_id.name,
+            )
+        return self.env._(
+            "%(record)s is shared between companies: it cannot take %(category)s, "
+            "a category of the scheme %(scheme)s of %(company)s only.",
+            record=record.display_name,
+            company=company.name,
+            category=category.complete_name,
+            scheme=category.scheme_id.name,
+        )
+
+    @api.model
+    def _cpc_company_fields(self):
+        """Fields whose change moves a record to another company's schemes."""
+        return {"company_id"}
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._cpc_check_scheme_values(vals_list)
+        index = self._cpc_index()
+        chosen = {name for vals in vals_list for name in vals} & set(index.by_field)
+        rule_write = self.env.context.get("cpc_rule_write")
+        if index.ruled and not rule_write:
+            vals_list = self._cpc_vals_with_rules(vals_list, index)
         records = super().create(vals_list)
-        records.invalidate_recordset(["classification_category_ids"])
-        if not self.env.context.get("cpc_rule_write"):
-            records._cpc_apply_rules()
+        if chosen:
+            records.invalidate_recordset(["classification_category_ids"])
+            if not rule_write:
+                records._cpc_check_categories(chosen)
         return records
 
+    @api.model
+    def _cpc_is_carrier_vals(self, vals):
+        """Whether the record these creation values make carries categories."""
+        return True
+
+    @api.model
+    def _cpc_stored_vals(self, vals):
+        """Creation values as the stored fields the rules read will hold them."""
+        return vals
+
+    @api.model
+    def _cpc_vals_with_rules(self, vals_list, index):
+        """The creation values with the categories the rules give.
+
+        The rules' categories go into the creation itself rather than into a
+        second write: a single create stays one INSERT. This mixin's create is
+        the last override before the ORM's, so the values are final but for
+        defaults, which are read here for the fields the rules need.
+        """
+        plans = [info for info in index.ruled if info.field_name in self._fields]
+        if not plans:
+            return vals_list
+        needed = {"company_id"}.union(*(info.read_fields for info in plans))
+        missing = {name for vals in vals_list for name in needed - vals.keys()}
+        defaults = self.default_get(sorted(missing)) if missing else {}
+        matchers = self.env["classification.rule"]._cpc_matchers(plans)
+        result = []
+        for vals in vals_list:
+            if not self._cpc_is_carrier_vals(vals):
+                result.append(vals)
+                continue
+            given = self._cpc_stored_vals(vals)
+            row = {
+                name: self._cpc_plain(
+                    name, given[name] if name in given else defaults.get(name)
+                )
+                for name in needed
+            }
+            for info in plans:
+                # A category the creator chose is theirs.
+                row[info.field_name] = bool(vals.get(info.field_name))
+            row["classification_auto_scheme_ids"] = []
+            values, links, __ = self._cpc_rule_changes(row, plans, matchers)
+            if not links:
+                result.append(vals)
+                continue
+            multiple = {info.field_name for info in plans if info.multiple}
+            result.append(
+                {
+                    **vals,
+                    **{
+                        name: [Command.set(list(value))] if name in multiple else value
+                        for name, value in values.items()
+                    },
+                    "classification_auto_scheme_ids": [
+                        *vals.get("classification_auto_scheme_ids", []),
+                        *(Command.link(scheme_id) for scheme_id in links),
+                    ],
+                }
+            )
+        return result
+
+    @api.model
+    def _cpc_plain(self, name, value):
+        """A creation value as read(load=None) gives it, for the rules' tests."""
+        if isinstance(value, models.BaseModel):
+            return value.id
+        if value is None or value is False:
+            numeric = self._fields[name].type in ("integer", "float", "monetary")
+            return 0 if numeric else False
+        return value
+
     def write(self, vals):
-        self._cpc_check_scheme_values([vals])
-        if any(name.startswith(FIELD_PREFIX) for name in vals):
-            self.invalidate_recordset(["classification_category_ids"])
         if self.env.context.get("cpc_rule_write"):
+            if any(name.startswith(FIELD_PREFIX) for name in vals):
+                self.invalidate_recordset(["classification_category_ids"])
             return super().write(vals)
+        index = self._cpc_index()
         chosen = [name for name in vals if name.startswith(FIELD_PREFIX)]
         if chosen:
+            self.invalidate_recordset(["classification_category_ids"])
             # A person (or an import) chose these categories: rules keep off them.
-            manual = (
-                self.env["classification.scheme"]
-                .with_context(active_test=False)
-                .search([("field_name", "in", chosen)])
-            )
-            vals = dict(
-                vals,
-                classification_auto_scheme_ids=[
-                    Command.unlink(scheme.id) for scheme in manual
-                ],
-            )
-        res = super().write(vals)
-        criteria = [
-            criterion
-            for criterion, (__, trigger_fields) in CRITERIA.items()
-            if vals.keys() & set(trigger_fields)
-        ]
-        if criteria:
-            schemes = (
-                self.env["classification.rule"]
-                .sudo()
-                .search(
-                    [("criterion", "in", criteria), ("scheme_id.active", "=", True)]
+            manual = [
+                index.by_field[name].id for name in chosen if name in index.by_field
+            ]
+            if manual:
+                vals = dict(
+                    vals,
+                    classification_auto_scheme_ids=[
+                        Command.unlink(scheme_id) for scheme_id in manual
+                    ],
                 )
-                .scheme_id
-            )
-            if schemes:
-                self._cpc_apply_rules(schemes)
+        res = super().write(vals)
+        if vals.keys() & self._cpc_company_fields():
+            self._cpc_check_categories(list(index.by_field))
+        elif chosen:
+            self._cpc_check_categories(chosen)
+        triggered = vals.keys() & index.trigger_fields
+        if triggered:
+            schemes = [
+                info.id
+                for info in index.ruled
+                if triggered & info.read_fields or triggered & {"company_id"}
+            ]
+            self.sudo()._cpc_apply_rules(scheme_ids=schemes)
         return res
 
     # ------------------------------------------------------------------
@@ -201,69 +336,95 @@ class ClassificationMixin(models.AbstractModel):
         """The records that carry categories; others share their carrier's."""
         return self
 
-    @api.model
-    def _cpc_schemes_with_rules(self):
-        kind = self.env["classification.scheme"]._kind_for(self._name)
-        return (
-            self.env["classification.rule"]
-            .sudo()
-            .search([("applies_to", "=", kind), ("scheme_id.active", "=", True)])
-            .scheme_id
-        )
+    def _cpc_apply_rules(self, schemes=None, overwrite=False, scheme_ids=None):
+        """Place the records by the rules of the schemes their company may use.
 
-    def _cpc_apply_rules(self, schemes=None, overwrite=False):
-        """Place the records by the schemes' rules.
-
-        Rules change a scheme's value only where it is empty or was set by a
-        rule, unless ``overwrite`` is set. Records are written grouped by their
-        new value, and only where the value changes.
+        Without superuser rights, only the records the user may write are
+        placed (bulk actions). Rules change a scheme's value only where it is
+        empty or was set by a rule, unless ``overwrite`` is set. Records are
+        written grouped by their new values, and only where a value changes.
         """
-        carriers = self._cpc_carriers()
+        writable = self if self.env.su else self._filtered_access("write")
+        carriers = writable._cpc_carriers()
         if not carriers:
             return
-        schemes = (schemes or self._cpc_schemes_with_rules()).sudo()
-        plans = []
-        fnames = {"classification_auto_scheme_ids"}
-        for scheme in schemes.filtered(lambda s: s.field_name in self._fields):
-            rules = scheme.rule_ids.filtered("active").sorted("sequence")
-            matchers = [(rule.category_id.id, rule._matcher()) for rule in rules]
-            plans.append((scheme, matchers))
-            fnames.add(scheme.field_name)
-            fnames.update(f for rule in rules for f in CRITERIA[rule.criterion][1])
-        if not plans:
+        wanted = set(schemes.ids if schemes is not None else scheme_ids or ())
+        plans = [
+            info
+            for info in self._cpc_index().ruled
+            if info.field_name in self._fields and (not wanted or info.id in wanted)
+        ]
+        if not plans or (scheme_ids is not None and not scheme_ids):
             return
-        records = carriers.with_context(
+        fnames = {"classification_auto_scheme_ids", "company_id"}
+        for info in plans:
+            fnames.add(info.field_name)
+            fnames.update(info.read_fields)
+        records = carriers.sudo().with_context(
             cpc_rule_write=True, active_test=False, tracking_disable=True
         )
         rows = records.read(sorted(fnames), load=None)
-        for scheme, matchers in plans:
-            name = scheme.field_name
-            changes = defaultdict(list)
-            for row in rows:
-                is_auto = scheme.id in row["classification_auto_scheme_ids"]
-                if row[name] and not is_auto and not overwrite:
-                    continue
-                matched = [category for category, matches in matchers if matches(row)]
-                if scheme.multiple:
-                    value = tuple(sorted(set(matched)))
-                    current = tuple(sorted(row[name]))
-                else:
-                    value = matched[0] if matched else False
-                    current = row[name] or False
-                if value == current and (is_auto or not value):
-                    continue
-                changes[value].append(row["id"])
-            for value, ids in changes.items():
-                records.browse(ids).write(
-                    {
-                        name: [Command.set(list(value))] if scheme.multiple else value,
-                        "classification_auto_scheme_ids": [
-                            Command.link(scheme.id)
-                            if value
-                            else Command.unlink(scheme.id)
-                        ],
-                    }
+        matchers = self.env["classification.rule"]._cpc_matchers(plans)
+        changes = defaultdict(list)
+        for row in rows:
+            values, links, unlinks = self._cpc_rule_changes(
+                row, plans, matchers, overwrite
+            )
+            if values:
+                key = (tuple(sorted(values.items())), tuple(links), tuple(unlinks))
+                changes[key].append(row["id"])
+        multiple = {info.field_name for info in plans if info.multiple}
+        for (values, links, unlinks), ids in changes.items():
+            records.browse(ids).write(
+                {
+                    **{
+                        name: [Command.set(list(value))] if name in multiple else value
+                        for name, value in values
+                    },
+                    "classification_auto_scheme_ids": [
+                        *(Command.link(scheme_id) for scheme_id in links),
+                        *(Command.unlink(scheme_id) for scheme_id in unlinks),
+                    ],
+                }
+            )
+
+    @api.model
+    def _cpc_rule_changes(self, row, plans, matchers, overwrite=False):
+        """What the rules change on one record (values as read with load=None).
+
+        Returns the new values by field, and the schemes whose value is now set
+        by a rule, or cleared by one.
+        """
+        values, links, unlinks = {}, [], []
+        for info in plans:
+            if info.company_id and info.company_id != row["company_id"]:
+                continue  # another company's scheme
+            name = info.field_name
+            is_auto = info.id in row["classification_auto_scheme_ids"]
+            if row[name] and not is_auto and not overwrite:
+                continue
+            if info.multiple:
+                value = tuple(
+                    sorted(
+                        {
+                            rule.category_id
+                            for rule in info.rules
+                            if matchers[rule.id](row)
+                        }
+                    )
                 )
+                current = tuple(sorted(row[name] or ()))
+            else:
+                value = next(
+                    (rule.category_id for rule in info.rules if matchers[rule.id](row)),
+                    False,
+                )
+                current = row[name] or False
+            if value == current and (is_auto or not value):
+                continue
+            values[name] = value
+            (links if value else unlinks).append(info.id)
+        return values, links, unlinks
 
     def _cpc_apply_rules_in_bulk(self):
         """The "Apply Classification Rules" action on a selection: like an
@@ -288,11 +449,12 @@ class ClassificationMixin(models.AbstractModel):
     @api.model
     def _get_view(self, view_id=None, view_type="form", **options):
         arch, view = super()._get_view(view_id, view_type, **options)
-        if self.env.context.get("studio") or not self.env[
-            "classification.scheme"
-        ].has_access("read"):
+        if self.env.context.get("studio"):
             return arch, view
-        schemes = self.env["classification.scheme"]._active_for(self._name)
+        # The arch is cached per companies and language, for every user: the
+        # same schemes for everyone, the fields' groups hide them from those
+        # who may not read them (see ir.model.fields._instanciate_attrs).
+        schemes = self.env["classification.scheme"]._active_for(self._name).sudo()
         if not schemes:
             return arch, view
         if view_type == "form":

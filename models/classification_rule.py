@@ -32,6 +32,11 @@ CRITERION_VALUES = {
 }
 BANDS = ("employees", "list_price")
 
+# Their tests read data other models own and change on their own (a country
+# group's countries, a sales team's members, the product category tree): they
+# are built at each use, never cached.
+DYNAMIC_CRITERIA = {"country_group", "team", "product_category"}
+
 
 class ClassificationRule(models.Model):
     """Places records in a category from one of their fields.
@@ -231,3 +236,48 @@ class ClassificationRule(models.Model):
         wanted_ids = set(ids)
         fname = CRITERIA[criterion][1][0]
         return lambda row: row[fname] in wanted_ids
+
+    @api.model
+    def _cpc_matchers(self, scheme_infos):
+        """Tests of the rules of the schemes, by rule id (see _matcher)."""
+        rules = [rule for info in scheme_infos for rule in info.rules]
+        # Built ones read their data in one query for all, when first needed.
+        dynamic = {
+            record.id: record
+            for record in self.sudo().browse(r.id for r in rules if r.matcher is None)
+        }
+        return {
+            rule.id: rule.matcher or self._cpc_lazy_matcher(dynamic[rule.id])
+            for rule in rules
+        }
+
+    @api.model
+    def _cpc_lazy_matcher(self, rule):
+        """A test built when first needed: most records never reach it (an
+        earlier rule matched, or the field it reads is empty)."""
+        built = []
+
+        def matches(row):
+            if not built:
+                built.append(rule._matcher())
+                fname = CRITERIA[rule.criterion][1][0]
+                built.append(fname)
+            return bool(row[built[1]]) and built[0](row)
+
+        return matches
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env["classification.scheme"]._cpc_clear_index()
+        return rules
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.env["classification.scheme"]._cpc_clear_index()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env["classification.scheme"]._cpc_clear_index()
+        return res

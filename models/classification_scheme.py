@@ -1,17 +1,45 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 import logging
+from typing import NamedTuple
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, create_index, make_index_name
 
 from ..utils import locks
 from ..utils.actions import RELOAD_VIEW, success_notification
 from ..utils.codes import code_error, duplicate_codes, trim_code
+from .classification_rule import CRITERIA, DYNAMIC_CRITERIA
 
 _logger = logging.getLogger(__name__)
 
 RULES_CRON = "customer_product_classification.ir_cron_apply_classification_rules"
+
+# Written by the queue of rules: they change nothing the index holds.
+QUEUE_FIELDS = {"rules_queued", "rules_overwrite", "rules_cursor", "rules_queued_uid"}
+
+
+class RuleInfo(NamedTuple):
+    id: int
+    category_id: int
+    # None when the test reads data other models own: built at each use.
+    matcher: object
+
+
+class SchemeInfo(NamedTuple):
+    id: int
+    field_name: str
+    multiple: bool
+    company_id: int
+    rules: tuple
+    read_fields: frozenset
+
+
+class SchemeIndex(NamedTuple):
+    by_field: dict  # every scheme of the kind with a field, archived ones too
+    ruled: tuple  # active schemes with active rules, in sequence
+    trigger_fields: frozenset  # fields whose change re-applies rules
+
 
 # Which records each kind of scheme classifies.
 SCHEME_TARGETS = {
@@ -81,6 +109,14 @@ class ClassificationScheme(models.Model):
         help="The scheduler is applying the rules to every record.",
     )
     rules_overwrite = fields.Boolean(readonly=True, copy=False)
+    rules_queued_uid = fields.Many2one(
+        "res.users",
+        string="Rules Queued By",
+        readonly=True,
+        copy=False,
+        help="The queued rules are applied as this user: only to the records they "
+        "may change.",
+    )
     rules_cursor = fields.Integer(
         readonly=True, copy=False, help="The last record the queued rules reached."
     )
@@ -305,6 +341,7 @@ class ClassificationScheme(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         schemes = super().create([trim_code(vals) for vals in vals_list])
+        self._cpc_clear_index()
         if not self.env.context.get("install_filename"):
             schemes._sync_field()
         # else: data files create schemes one by one; their fields come in one
@@ -327,6 +364,8 @@ class ClassificationScheme(models.Model):
                 )
             )
         res = super().write(vals)
+        if vals.keys() - QUEUE_FIELDS - {"name", "description"}:
+            self._cpc_clear_index()
         if {"multiple", "name", "description"} & set(vals):
             self._sync_field()
         elif vals.keys() & {"active", "sequence", "required", "company_id"}:
@@ -349,6 +388,7 @@ class ClassificationScheme(models.Model):
     def unlink(self):
         fields_to_drop = self.field_id
         res = super().unlink()
+        self._cpc_clear_index()
         fields_to_drop.sudo().unlink()
         self.env.registry.clear_cache("templates")
         return res
@@ -376,9 +416,72 @@ class ClassificationScheme(models.Model):
 
     @api.model
     def _active_for(self, model_name):
-        """The active schemes of a model the current user can read."""
-        schemes = self.search([("applies_to", "=", self._kind_for(model_name))])
-        return schemes.filtered(lambda s: s.field_name in self.env[model_name])
+        """The active schemes of a model for the current companies.
+
+        Searched as superuser with the companies as the only criterion: views
+        are cached per companies, not per user, so everyone with the same
+        companies must get the same schemes.
+        """
+        schemes = self.sudo().search(
+            [
+                ("applies_to", "=", self._kind_for(model_name)),
+                ("company_id", "in", [False, *self.env.companies.ids]),
+            ]
+        )
+        return schemes.filtered(
+            lambda s: s.field_name in self.env[model_name]
+        ).with_env(self.env)
+
+    @api.model
+    @tools.ormcache("kind")
+    def _cpc_index(self, kind):
+        """What creating or editing a record of a kind needs from its schemes.
+
+        Every create and write of a customer or product reads it, whoever makes
+        it, so it is read once as superuser and cached until a scheme, category
+        or rule changes (see _cpc_clear_index). It holds plain values only.
+        """
+        schemes = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("applies_to", "=", kind), ("field_name", "!=", False)])
+        )
+        by_field, ruled = {}, []
+        for scheme in schemes:
+            rules = (
+                scheme.rule_ids.filtered("active").sorted("sequence")
+                if scheme.active
+                else scheme.rule_ids.browse()
+            )
+            info = SchemeInfo(
+                id=scheme.id,
+                field_name=scheme.field_name,
+                multiple=scheme.multiple,
+                company_id=scheme.company_id.id,
+                rules=tuple(
+                    RuleInfo(
+                        rule.id,
+                        rule.category_id.id,
+                        None if rule.criterion in DYNAMIC_CRITERIA else rule._matcher(),
+                    )
+                    for rule in rules
+                ),
+                read_fields=frozenset(
+                    name for rule in rules for name in CRITERIA[rule.criterion][1]
+                ),
+            )
+            by_field[info.field_name] = info
+            if info.rules:
+                ruled.append(info)
+        trigger_fields = frozenset().union(*(info.read_fields for info in ruled))
+        if any(info.company_id for info in ruled):
+            # A record moving company gets the rules of the other company.
+            trigger_fields |= {"company_id"}
+        return SchemeIndex(by_field, tuple(ruled), trigger_fields)
+
+    @api.model
+    def _cpc_clear_index(self):
+        self.env.registry.clear_cache()
 
     def action_open_categories(self):
         self.ensure_one()
@@ -401,6 +504,7 @@ class ClassificationScheme(models.Model):
                 "rules_queued": True,
                 "rules_overwrite": self.env.context.get("cpc_overwrite_manual", False),
                 "rules_cursor": 0,
+                "rules_queued_uid": self.env.uid,
             }
         )
         self.env.ref(
@@ -415,6 +519,15 @@ class ClassificationScheme(models.Model):
             then=RELOAD_VIEW,
         )
 
+    def _rules_acting_batch(self, batch):
+        self.ensure_one()
+        user = self.rules_queued_uid
+        if not user:
+            return batch
+        return batch.with_user(user).with_context(
+            allowed_company_ids=user.company_ids.ids
+        )
+
     @api.model
     def _cron_apply_rules(self):
         """Apply queued rules, one batch of records per call (see _notify_progress)."""
@@ -426,7 +539,9 @@ class ClassificationScheme(models.Model):
         done = remaining = 0
         queued = self.sudo().search([("rules_queued", "=", True)])
         for scheme in locks.categories_free_for_cron(queued, RULES_CRON):
-            Target = self.env[scheme._target_model()].with_context(active_test=False)
+            Target = (
+                self.env[scheme._target_model()].sudo().with_context(active_test=False)
+            )
             domain = Target._cpc_carrier_domain()
             # A scheme whose batch fails stays where it was, for the next call;
             # the other schemes go on.
@@ -440,7 +555,9 @@ class ClassificationScheme(models.Model):
                             limit=budget,
                         )
                         if batch:
-                            batch._cpc_apply_rules(
+                            # As whoever queued them: the rules reach only the
+                            # records that user may change, in their companies.
+                            scheme._rules_acting_batch(batch)._cpc_apply_rules(
                                 scheme, overwrite=scheme.rules_overwrite
                             )
                             scheme.rules_cursor = batch[-1].id
@@ -460,3 +577,20 @@ class ClassificationScheme(models.Model):
         _logger.info("Classification rules: %s records done, %s left", done, remaining)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done, remaining
+
+
+class IrModelFields(models.Model):
+    _inherit = "ir.model.fields"
+
+    def _instanciate_attrs(self, field_data):
+        attrs = super()._instanciate_attrs(field_data)
+        # Odoo does not apply the groups of manual fields: the scheme fields get
+        # theirs here, so that portal and public users, who read partners and
+        # products, never read how the company classifies them.
+        if (
+            attrs is not None
+            and field_data["name"].startswith("x_cpc_scheme")
+            and field_data["model"] in SCHEME_TARGETS.values()
+        ):
+            attrs["groups"] = "base.group_user"
+        return attrs

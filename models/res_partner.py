@@ -129,6 +129,26 @@ class ResPartner(models.Model):
         return ["|", ("is_company", "=", True), ("parent_id", "=", False)]
 
     @api.model
+    def _cpc_is_carrier_vals(self, vals):
+        return bool(self._cpc_stored_vals(vals).get("is_company")) or not vals.get(
+            "parent_id"
+        )
+
+    @api.model
+    def _cpc_stored_vals(self, vals):
+        # The form sends the company type, whose inverse sets is_company later.
+        if "is_company" not in vals and "company_type" in vals:
+            return dict(vals, is_company=vals["company_type"] == "company")
+        return vals
+
+    def _cpc_record_companies(self):
+        # Contacts carry their commercial partner's categories, so its company's.
+        return {
+            partner.id: partner.commercial_partner_id.company_id.id
+            for partner in self.sudo()
+        }
+
+    @api.model
     def _cpc_form_readonly(self):
         return "parent_id and not is_company"
 
