@@ -141,7 +141,10 @@ class ClassificationCategory(models.Model):
         return super().create([trim_code(vals) for vals in vals_list])
 
     def write(self, vals):
-        return super().write(trim_code(vals))
+        res = super().write(trim_code(vals))
+        # Rules place records in categories: the index of rules holds them.
+        self.env["classification.scheme"]._cpc_clear_index()
+        return res
 
     @api.constrains("parent_id", "scheme_id")
     def _check_parent(self):
@@ -225,12 +228,6 @@ class ClassificationCategory(models.Model):
                     category=orphans[0].parent_id.complete_name,
                 )
             )
-
-    def write(self, vals):
-        res = super().write(vals)
-        # Rules place records in categories: the index of rules holds them.
-        self.env["classification.scheme"]._cpc_clear_index()
-        return res
 
     def unlink(self):
         res = super().unlink()
