@@ -3,9 +3,9 @@
 
 from datetime import timedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import freeze_time, new_test_user, tagged
 
 from .common import MODULE, TODAY, ClassificationCase
 
@@ -386,9 +386,12 @@ class TestOnlyThePinIsWritable(ValueCase):
 
     def test_engine_and_pin_lapse_still_write(self):
         row = self._as(self.manager, self.row)
-        row.write({"pin_until": TODAY - timedelta(days=1)})
+        today = fields.Date.context_today(row)
+        row.write({"pin_until": today})
         self._order(self.customer, 5000, TODAY - timedelta(days=2))
-        self._classify()
+        # The pin's last day has passed by the next run: it lapses.
+        with freeze_time(today + timedelta(days=1)):
+            self._classify()
         self.assertFalse(self.row.is_pinned)
         self.assertEqual(self.row.revenue, 6200)
 
