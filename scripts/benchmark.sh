@@ -11,7 +11,7 @@
 # CPC_BENCH_DB names the database (default cpc_bench), for runs side by side.
 #
 # Usage: scripts/benchmark.sh [customers] [--customers N] [--lines N] [--profile]
-#        scripts/benchmark.sh import [--rows N]
+#        scripts/benchmark.sh import [--rows N] [--hostile [--only TEXT]]
 #        scripts/benchmark.sh create [--single N] [--batch N] [--rounds N]
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 bench=customers
