@@ -54,6 +54,9 @@ registry.category("web_tour.tours").add("customer_product_classification_scheme_
         },
         {
             trigger: '.o-autocomplete--dropdown-item:contains("Online")',
+            // The suggestions wait for the server, which may be busy with the
+            // form's other requests on a loaded machine.
+            timeout: 30000,
             run: "click",
         },
         ...stepUtils.saveForm(),
