@@ -3,7 +3,7 @@ import logging
 from typing import NamedTuple
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, create_index, make_index_name
 
 from ..utils import locks
@@ -338,8 +338,26 @@ class ClassificationScheme(models.Model):
                 vals["name"] = self.env._("%(scheme)s (copy)", scheme=scheme.name)
         return vals_list
 
+    def _check_queue_fields_untouched(self, vals_list):
+        """The queue says as whom, over which records and whether over manual
+        choices the scheduler applies the rules: only action_apply_rules and the
+        scheduler (as superuser) set it. Written over RPC, an empty "queued by"
+        would apply the rules as superuser to every company's records."""
+        if self.env.su:
+            return
+        written = sorted({name for vals in vals_list for name in vals} & QUEUE_FIELDS)
+        if written:
+            raise AccessError(
+                self.env._(
+                    "The queue of rules (%(fields)s) is set by the Apply Rules "
+                    "button and the scheduled action only.",
+                    fields=", ".join(written),
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_queue_fields_untouched(vals_list)
         schemes = super().create([trim_code(vals) for vals in vals_list])
         self._cpc_clear_index()
         if not self.env.context.get("install_filename"):
@@ -349,6 +367,7 @@ class ClassificationScheme(models.Model):
         return schemes
 
     def write(self, vals):
+        self._check_queue_fields_untouched([vals])
         vals = trim_code(vals)
         moving = self.filtered(
             lambda scheme: (
@@ -499,7 +518,9 @@ class ClassificationScheme(models.Model):
         the scheduled action applies the rules in batches, each committed. Manual
         choices are kept unless the context asks to overwrite them.
         """
-        self.write(
+        # Only those who may change the schemes queue their rules, as themselves.
+        self.check_access("write")
+        self.sudo().write(
             {
                 "rules_queued": True,
                 "rules_overwrite": self.env.context.get("cpc_overwrite_manual", False),

@@ -1,0 +1,89 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+"""Hostile review of issue 8: what RPC calls the UI never sends must not do."""
+
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+from .scheme_common import SchemeCase
+
+
+@tagged("post_install", "-at_install")
+class TestSchemeWritesOverRpc(SchemeCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_a = cls.env.company
+        cls.company_b = cls.env["res.company"].create({"name": "Review Company B"})
+        cls.cn = cls.env.ref("base.cn")
+        cls.env["classification.rule"].create(
+            {
+                "scheme_id": cls.region.id,
+                "category_id": cls.east.id,
+                "criterion": "country",
+                "country_ids": [Command.set(cls.cn.ids)],
+            }
+        )
+        cls.b_manager = new_test_user(
+            cls.env,
+            login="cpc_review_b_manager",
+            groups="sales_team.group_sale_manager",
+            company_id=cls.company_b.id,
+            company_ids=[Command.set(cls.company_b.ids)],
+        )
+        cls.a_private = cls.env["res.partner"].create(
+            {
+                "name": "Review A Private",
+                "is_company": True,
+                "company_id": cls.company_a.id,
+                "country_id": cls.cn.id,
+            }
+        )
+
+    def _as_b(self, records):
+        return records.with_user(self.b_manager).with_context(
+            allowed_company_ids=self.company_b.ids
+        )
+
+    def _run_queue(self):
+        Scheme = self.env["classification.scheme"]
+        for __ in range(10):
+            if not Scheme.search_count([("rules_queued", "=", True)]):
+                return
+            Scheme._cron_apply_rules()
+        self.fail("the queued rules never finished")
+
+    def test_queue_of_rules_is_not_writable_over_rpc(self):
+        # A's manual choice on its private partner.
+        self.a_private[self.region_field] = self.west
+        region = self._as_b(self.region)
+        # An empty "queued by" would have the scheduler apply the shared
+        # scheme's rules as superuser, over A's manual choices.
+        for vals in (
+            {
+                "rules_queued": True,
+                "rules_overwrite": True,
+                "rules_cursor": 0,
+                "rules_queued_uid": False,
+            },
+            {"rules_queued_uid": self.env.ref("base.user_admin").id},
+        ):
+            with self.assertRaisesRegex(AccessError, "queue of rules"):
+                region.write(vals)
+        with self.assertRaisesRegex(AccessError, "queue of rules"):
+            self._as_b(self.env["classification.scheme"]).create(
+                {
+                    "name": "Queued",
+                    "code": "REVQ",
+                    "applies_to": "partner",
+                    "rules_queued": True,
+                }
+            )
+        self._run_queue()
+        self.assertEqual(self.a_private[self.region_field], self.west)
+        # The button still queues them, as its user.
+        region.with_context(cpc_overwrite_manual=True).action_apply_rules()
+        self.assertTrue(self.region.rules_queued)
+        self.assertEqual(self.region.rules_queued_uid, self.b_manager)
+        self._run_queue()
+        self.assertEqual(self.a_private[self.region_field], self.west)
