@@ -382,6 +382,8 @@ class ClassificationScheme(models.Model):
                     scheme=moving[0].name,
                 )
             )
+        if "company_id" in vals:
+            self._check_company_move(vals["company_id"])
         res = super().write(vals)
         if vals.keys() - QUEUE_FIELDS - {"name", "description"}:
             self._cpc_clear_index()
@@ -390,6 +392,51 @@ class ClassificationScheme(models.Model):
         elif vals.keys() & {"active", "sequence", "required", "company_id"}:
             self.env.registry.clear_cache("templates")
         return res
+
+    def _check_company_move(self, company_id):
+        """A scheme changes company only into a company of the user, and only
+        while its categories classify no record the new company does not own:
+        its categories follow it, and another company's (or a shared) record
+        would then carry a category private to that company."""
+        company = self.env["res.company"].browse(company_id or ())
+        if company and not self.env.su and company not in self.env.companies:
+            raise AccessError(
+                self.env._(
+                    "The schemes %(schemes)s can only be given to one of your "
+                    "current companies.",
+                    schemes=", ".join(self.mapped("name")),
+                )
+            )
+        for scheme in self.filtered(lambda s: s.company_id != company):
+            if not company:
+                continue  # shared: every record may take its categories
+            categories = scheme.with_context(active_test=False).category_ids
+            if not scheme.field_name or not categories:
+                continue
+            outside = (
+                self.env[scheme._target_model()]
+                .sudo()
+                .with_context(active_test=False)
+                .search_count(
+                    [
+                        (scheme.field_name, "in", categories.ids),
+                        "|",
+                        ("company_id", "=", False),
+                        ("company_id", "!=", company.id),
+                    ],
+                    limit=1,
+                )
+            )
+            if outside:
+                raise UserError(
+                    self.env._(
+                        "The scheme %(scheme)s classifies records that do not "
+                        "belong to %(company)s: it cannot become a scheme of that "
+                        "company only. Create a scheme of its own instead.",
+                        scheme=scheme.name,
+                        company=company.name,
+                    )
+                )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):

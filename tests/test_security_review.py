@@ -2,7 +2,7 @@
 """Hostile review of issue 8: what RPC calls the UI never sends must not do."""
 
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .scheme_common import SchemeCase
@@ -87,3 +87,19 @@ class TestSchemeWritesOverRpc(SchemeCase):
         self.assertEqual(self.region.rules_queued_uid, self.b_manager)
         self._run_queue()
         self.assertEqual(self.a_private[self.region_field], self.west)
+
+    def test_scheme_company_moves(self):
+        # Into a company the manager does not work in: refused.
+        with self.assertRaisesRegex(AccessError, "one of your current companies"):
+            self._as_b(self.channel).write({"company_id": self.company_a.id})
+        self.assertFalse(self.channel.company_id)
+        # A shared scheme that classifies A's partner cannot become B's only:
+        # A's partner would carry a category of B's private scheme.
+        self.a_private[self.region_field] = self.west
+        with self.assertRaisesRegex(UserError, "Test Region.*Review Company B"):
+            self._as_b(self.region).write({"company_id": self.company_b.id})
+        self.assertFalse(self.region.company_id)
+        self.assertFalse(self.west.company_id)
+        # An unused shared scheme may become B's.
+        self._as_b(self.channel).write({"company_id": self.company_b.id})
+        self.assertEqual(self.online.company_id, self.company_b)
