@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 import logging
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup, escape
@@ -46,6 +47,10 @@ COMPUTED_COLUMNS = (
 )
 # What a manager may change on a classification; the engine owns the rest and
 # writes it in SQL.
+# Reference dates a run accepts: the window before them and the day after them
+# stay within what dates can hold (a wizard sent 9999-12-31 or 0001-01-01).
+FIRST_REFERENCE_DATE = date(1900, 1, 1)
+LAST_REFERENCE_DATE = date(2999, 12, 31)
 PIN_FIELDS = frozenset(("manual_tier_id", "manual_stage", "pin_reason", "pin_until"))
 # Effective classes: each change writes a history row and is mirrored on the partner.
 TRACKED = (
@@ -517,6 +522,17 @@ class PartnerClassification(models.Model):
         """
         company.ensure_one()
         reference_date = reference_date or fields.Date.context_today(self)
+        if not FIRST_REFERENCE_DATE <= reference_date <= LAST_REFERENCE_DATE:
+            raise UserError(
+                self.env._(
+                    "Customers of %(company)s cannot be classified on %(day)s: the "
+                    "reference date must be between %(first)s and %(last)s.",
+                    company=company.name,
+                    day=format_date(self.env, reference_date),
+                    first=format_date(self.env, FIRST_REFERENCE_DATE),
+                    last=format_date(self.env, LAST_REFERENCE_DATE),
+                )
+            )
         # A preview writes nothing and has its own temporary tables: it needs
         # no lock, and a manager may look while the scheduled run works.
         if not preview:

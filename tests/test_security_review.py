@@ -1,10 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 """Hostile review of issue 8: what RPC calls the UI never sends must not do."""
 
+from datetime import date
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from .common import ClassificationCase
 from .scheme_common import SchemeCase
 
 
@@ -103,3 +106,23 @@ class TestSchemeWritesOverRpc(SchemeCase):
         # An unused shared scheme may become B's.
         self._as_b(self.channel).write({"company_id": self.company_b.id})
         self.assertEqual(self.online.company_id, self.company_b)
+
+
+@tagged("post_install", "-at_install")
+class TestRunsWithHostileValues(ClassificationCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls._customer("Review Customer", is_company=True)
+        cls._order(cls.customer, 500.0, date(2026, 5, 1))
+
+    def test_reference_dates_out_of_range_are_refused_plainly(self):
+        Wizard = self.env["partner.classification.wizard"].with_user(self.manager)
+        for day in ("9999-12-31", "0001-01-01"):
+            wizard = Wizard.create({"reference_date": day})
+            for action in (wizard.action_preview, wizard.action_apply):
+                with self.assertRaisesRegex(UserError, "reference date must be"):
+                    action()
+        self.assertFalse(self._row(self.customer))
+        self.assertEqual(Wizard.create({}).action_apply()["type"], "ir.actions.client")
+        self.assertTrue(self._row(self.customer))
