@@ -599,11 +599,7 @@ class ClassificationScheme(models.Model):
     @api.model
     def _cron_apply_rules(self):
         """Apply queued rules, one batch of records per call (see _notify_progress)."""
-        budget = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("customer_product_classification.batch_size", 20000)
-        )
+        budget = self.env["partner.classification"]._cpc_batch_size()
         done = remaining = 0
         queued = self.sudo().search([("rules_queued", "=", True)])
         for scheme in locks.categories_free_for_cron(queued, RULES_CRON):

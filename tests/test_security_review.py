@@ -6,9 +6,12 @@ from datetime import date
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import ClassificationCase
 from .scheme_common import SchemeCase
+
+PARAM = "customer_product_classification.batch_size"
 
 
 @tagged("post_install", "-at_install")
@@ -126,3 +129,29 @@ class TestRunsWithHostileValues(ClassificationCase):
         self.assertFalse(self._row(self.customer))
         self.assertEqual(Wizard.create({}).action_apply()["type"], "ir.actions.client")
         self.assertTrue(self._row(self.customer))
+
+    @mute_logger(
+        "odoo.addons.customer_product_classification.models.partner_classification"
+    )
+    def test_batch_size_parameter_set_to_garbage(self):
+        Params = self.env["ir.config_parameter"].sudo()
+        Classification = self.env["partner.classification"]
+        for value, size in (
+            ("abc", 20000),
+            ("1e12", 20000),
+            ("-1", 1),
+            ("0", 1),
+            ("10000000000000", 100000),
+            (" 7 ", 7),
+        ):
+            Params.set_param(PARAM, value)
+            self.assertEqual(Classification._cpc_batch_size(), size, value)
+            self.env["classification.scheme"]._cron_apply_rules()
+        # A negative size used to reach SQL as a negative OFFSET: every
+        # company's run failed.
+        Params.set_param(PARAM, "-1")
+        Classification.with_context(
+            allowed_company_ids=self.company.ids
+        )._cron_classify_customers()
+        self.assertTrue(self._row(self.customer).tier_id)
+        self.assertFalse(self.company.cpc_classification_error)
