@@ -110,6 +110,24 @@ class TestSchemeWritesOverRpc(SchemeCase):
         self._as_b(self.channel).write({"company_id": self.company_b.id})
         self.assertEqual(self.online.company_id, self.company_b)
 
+    def test_category_does_not_move_to_another_scheme(self):
+        b_scheme = self.env["classification.scheme"].create(
+            {
+                "name": "Review B Scheme",
+                "code": "REVB",
+                "applies_to": "partner",
+                "company_id": self.company_b.id,
+            }
+        )
+        self.a_private[self.region_field] = self.west
+        with self.assertRaisesRegex(UserError, "West cannot move"):
+            self._as_b(self.west).write({"scheme_id": b_scheme.id})
+        self.assertEqual(self.west.scheme_id, self.region)
+        self.assertFalse(self.west.company_id)
+        # Writing its own scheme again is no move.
+        self._as_b(self.west).write({"scheme_id": self.region.id, "name": "Far West"})
+        self.assertEqual(self.a_private[self.region_field].name, "Far West")
+
 
 @tagged("post_install", "-at_install")
 class TestRunsWithHostileValues(ClassificationCase):
