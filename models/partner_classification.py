@@ -616,9 +616,7 @@ class PartnerClassification(models.Model):
         """The scheduled actions' batch size: the system parameter when it is a
         whole number from 1 to MAX_BATCH_SIZE, else the nearest bound or, for
         what is not a number, the default (logged, so that it gets corrected)."""
-        value = (
-            self.env["ir.config_parameter"].sudo().get_param(BATCH_SIZE_PARAM) or ""
-        )
+        value = self.env["ir.config_parameter"].sudo().get_param(BATCH_SIZE_PARAM) or ""
         if not value.strip():
             return DEFAULT_BATCH_SIZE
         try:
