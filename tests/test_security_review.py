@@ -8,8 +8,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import ClassificationCase
+from .common import MODULE, ClassificationCase
 from .scheme_common import SchemeCase
+from .test_security_value import ValueCase
 
 PARAM = "customer_product_classification.batch_size"
 
@@ -173,3 +174,60 @@ class TestRunsWithHostileValues(ClassificationCase):
         )._cron_classify_customers()
         self.assertTrue(self._row(self.customer).tier_id)
         self.assertFalse(self.company.cpc_classification_error)
+
+
+@tagged("post_install", "-at_install")
+class TestClassChangeNotesWithOtherRules(ValueCase):
+    """Other addons' rules on messages keep their meaning, and cannot open the
+    class-change notes: group rules are ORed together, global ones ANDed."""
+
+    def test_notes_hidden_and_other_restrictions_kept(self):
+        Rule = self.env["ir.rule"]
+        messages = self.env["mail.message"].browse()
+        # Like hr_recruitment's "All Chatter", for its own group.
+        Rule.create(
+            {
+                "name": "Review: every message for contact creators",
+                "model_id": self.env.ref("mail.model_mail_message").id,
+                "groups": [Command.link(self.env.ref("base.group_partner_manager").id)],
+                "domain_force": "[(1, '=', 1)]",
+            }
+        )
+        # Another addon hiding some messages from every internal user.
+        Rule.create(
+            {
+                "name": "Review: no e-mails for employees",
+                "model_id": self.env.ref("mail.model_mail_message").id,
+                "groups": [Command.link(self.env.ref("base.group_user").id)],
+                "domain_force": "[('message_type', '!=', 'email')]",
+            }
+        )
+        email = messages.create(
+            {
+                "model": "res.partner",
+                "res_id": self.customer.id,
+                "message_type": "email",
+                "body": "Incoming e-mail",
+            }
+        )
+        note = messages.search(
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "=", self.customer.id),
+                (
+                    "subtype_id",
+                    "=",
+                    self.env.ref(f"{MODULE}.mt_classification_change").id,
+                ),
+            ]
+        )
+        self.assertTrue(note)
+        domain = [("id", "in", (note | email).ids)]
+
+        def visible(user):
+            self.env.invalidate_all()
+            return messages.with_user(user).search(domain)
+
+        self.assertFalse(visible(self.employee), "neither the note nor the e-mail")
+        self.assertEqual(visible(self.clerk), email, "their rule opens all but notes")
+        self.assertEqual(visible(self.salesman), note, "the note, not the e-mail")
