@@ -17,6 +17,9 @@ RULES_CRON = "customer_product_classification.ir_cron_apply_classification_rules
 
 # Written by the queue of rules: they change nothing the index holds.
 QUEUE_FIELDS = {"rules_queued", "rules_overwrite", "rules_cursor", "rules_queued_uid"}
+# Kept by the addon alone (as superuser): the queue, and the scheme's field, which
+# rules write as superuser and which goes with the scheme when it is deleted.
+ENGINE_FIELDS = QUEUE_FIELDS | {"field_id", "field_name"}
 
 
 class RuleInfo(NamedTuple):
@@ -211,7 +214,7 @@ class ClassificationScheme(models.Model):
             if old_field:
                 scheme._move_values(old_field, new_field)
                 old_field.unlink()
-            scheme.field_id = new_field
+            scheme.sudo().field_id = new_field
         self._sync_field_label()
         self.env.registry.clear_cache("templates")
 
@@ -338,26 +341,30 @@ class ClassificationScheme(models.Model):
                 vals["name"] = self.env._("%(scheme)s (copy)", scheme=scheme.name)
         return vals_list
 
-    def _check_queue_fields_untouched(self, vals_list):
-        """The queue says as whom, over which records and whether over manual
-        choices the scheduler applies the rules: only action_apply_rules and the
-        scheduler (as superuser) set it. Written over RPC, an empty "queued by"
-        would apply the rules as superuser to every company's records."""
+    def _check_engine_fields_untouched(self, vals_list):
+        """Only the addon, as superuser, sets a scheme's field and its queue of
+        rules. The queue says as whom, over which records and whether over
+        manual choices the scheduler applies the rules: written over RPC, an
+        empty "queued by" would apply them as superuser to every company's
+        records. The field is written by rules as superuser and dropped with
+        the scheme: pointed at another field (another scheme's, any custom one),
+        its data would be overwritten, moved or deleted."""
         if self.env.su:
             return
-        written = sorted({name for vals in vals_list for name in vals} & QUEUE_FIELDS)
+        written = sorted({name for vals in vals_list for name in vals} & ENGINE_FIELDS)
         if written:
             raise AccessError(
                 self.env._(
-                    "The queue of rules (%(fields)s) is set by the Apply Rules "
-                    "button and the scheduled action only.",
+                    "The field of a scheme and its queue of rules (%(fields)s) are "
+                    "kept by the addon: saving the scheme makes its field, the "
+                    "Apply Rules button and the scheduled action queue its rules.",
                     fields=", ".join(written),
                 )
             )
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._check_queue_fields_untouched(vals_list)
+        self._check_engine_fields_untouched(vals_list)
         schemes = super().create([trim_code(vals) for vals in vals_list])
         self._cpc_clear_index()
         if not self.env.context.get("install_filename"):
@@ -367,7 +374,7 @@ class ClassificationScheme(models.Model):
         return schemes
 
     def write(self, vals):
-        self._check_queue_fields_untouched([vals])
+        self._check_engine_fields_untouched([vals])
         vals = trim_code(vals)
         moving = self.filtered(
             lambda scheme: (

@@ -95,6 +95,29 @@ class TestSchemeWritesOverRpc(SchemeCase):
         self._run_queue()
         self.assertEqual(self.a_private[self.region_field], self.west)
 
+    def test_scheme_field_is_not_writable_over_rpc(self):
+        # B's manager points B's scheme at the shared scheme's field, then
+        # deletes or renames it: the addon drops or replaces "its" field.
+        b_scheme = self.env["classification.scheme"].create(
+            {
+                "name": "Review B Scheme",
+                "code": "REVB",
+                "applies_to": "partner",
+                "company_id": self.company_b.id,
+            }
+        )
+        self.a_private[self.region_field] = self.west
+        for vals in (
+            {"field_id": self.region.field_id.id},
+            {"field_id": self.region.field_id.id, "name": "Renamed"},
+            {"field_name": self.region_field},
+        ):
+            with self.assertRaisesRegex(AccessError, "field of a scheme"):
+                self._as_b(b_scheme).write(vals)
+        self._as_b(b_scheme).unlink()
+        self.assertIn(self.region_field, self.env["res.partner"]._fields)
+        self.assertEqual(self.a_private[self.region_field], self.west)
+
     def test_scheme_company_moves(self):
         # Into a company the manager does not work in: refused.
         with self.assertRaisesRegex(AccessError, "one of your current companies"):
