@@ -198,6 +198,17 @@ class TestRunsWithHostileValues(ClassificationCase):
         self.assertTrue(self._row(self.customer).tier_id)
         self.assertFalse(self.company.cpc_classification_error)
 
+    def test_used_rfm_segment_is_not_deleted(self):
+        self._classify()
+        segment = self._row(self.customer).segment_id
+        self.assertTrue(segment)
+        Segment = self.env["partner.rfm.segment"].with_user(self.manager)
+        with self.assertRaisesRegex(UserError, f"{segment.name} is used"):
+            Segment.browse(segment.id).unlink()
+        # Mapped by no cell and used by nobody: deleted.
+        Segment.create({"name": "Review Unused", "code": "REVIEW_UNUSED"}).unlink()
+        self.assertEqual(self._row(self.customer).segment_id, segment)
+
 
 @tagged("post_install", "-at_install")
 class TestClassChangeNotesWithOtherRules(ValueCase):
