@@ -199,8 +199,15 @@ class TestConcurrentClassification(SecondConnection, ClassificationCase):
         self.assertFalse(self.other.cpc_classification_error)
 
         # Mended, the next run classifies the company and clears the error.
-        for code, share in (("A", 80), ("B", 15), ("C", 4), ("D", 1)):
-            self._tier(code).revenue_share = share
+        # In one write: the ladder is checked as a whole, not tier by tier.
+        self.company.write(
+            {
+                "cpc_value_tier_ids": [
+                    Command.update(self._tier(code).id, {"revenue_share": share})
+                    for code, share in (("A", 80), ("B", 15), ("C", 4), ("D", 1))
+                ]
+            }
+        )
         with freeze_time(TODAY):
             self.Classification._cron_classify_customers()
         self.assertTrue(self._row(self.customer).tier_id)

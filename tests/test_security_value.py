@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import freeze_time, new_test_user, tagged
 
 from .common import MODULE, TODAY, ClassificationCase
 
@@ -386,7 +386,9 @@ class TestOnlyThePinIsWritable(ValueCase):
 
     def test_engine_and_pin_lapse_still_write(self):
         row = self._as(self.manager, self.row)
-        row.write({"pin_until": TODAY - timedelta(days=1)})
+        # Set while its last day was still to come (a past day is refused).
+        with freeze_time(TODAY - timedelta(days=2)):
+            row.write({"pin_until": TODAY - timedelta(days=1)})
         self._order(self.customer, 5000, TODAY - timedelta(days=2))
         self._classify()
         self.assertFalse(self.row.is_pinned)
