@@ -118,6 +118,14 @@ class TestSchemeWritesOverRpc(SchemeCase):
         self.assertIn(self.region_field, self.env["res.partner"]._fields)
         self.assertEqual(self.a_private[self.region_field], self.west)
 
+    def test_category_search_with_values_the_ui_never_sends(self):
+        self.a_private[self.region_field] = self.west
+        Partner = self.env["res.partner"].with_user(self.b_manager)
+        for value in (True, [True, "x", None], "West"):
+            with self.subTest(value=value):
+                found = Partner.search([("classification_category_ids", "=", value)])
+                self.assertFalse(found & self.a_private, "A's partner stays hidden")
+
     def test_scheme_company_moves(self):
         # Into a company the manager does not work in: refused.
         with self.assertRaisesRegex(AccessError, "one of your current companies"):
