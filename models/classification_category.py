@@ -141,6 +141,22 @@ class ClassificationCategory(models.Model):
         return super().create([trim_code(vals) for vals in vals_list])
 
     def write(self, vals):
+        # A category's records keep it in their field of its scheme: moved to
+        # another scheme (maybe another company's), they would hold a category
+        # their field does not take, private to a company they may not be of.
+        moving = self.filtered(
+            lambda category: (
+                "scheme_id" in vals and category.scheme_id.id != vals["scheme_id"]
+            )
+        )
+        if moving:
+            raise UserError(
+                self.env._(
+                    "The category %(category)s cannot move to another scheme: create "
+                    "it in that scheme instead.",
+                    category=moving[0].complete_name,
+                )
+            )
         res = super().write(trim_code(vals))
         # Rules place records in categories: the index of rules holds them.
         self.env["classification.scheme"]._cpc_clear_index()

@@ -100,7 +100,10 @@ class ClassificationMixin(models.AbstractModel):
             roots = Category.search([("complete_name", "ilike", value)])
         else:
             ids = value if isinstance(value, list | tuple) else [value]
-            roots = Category.browse([i for i in ids if isinstance(i, int)])
+            # True is an int too: over RPC, "= True" would reach SQL as an id.
+            roots = Category.browse(
+                [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+            )
         # A category stands for its whole subtree, whatever the operator.
         categories = Category.search([("id", "child_of", roots.ids)])
         by_field = defaultdict(list)

@@ -3,7 +3,7 @@ import logging
 from typing import NamedTuple
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, create_index, make_index_name
 
 from ..utils import locks
@@ -17,6 +17,9 @@ RULES_CRON = "customer_product_classification.ir_cron_apply_classification_rules
 
 # Written by the queue of rules: they change nothing the index holds.
 QUEUE_FIELDS = {"rules_queued", "rules_overwrite", "rules_cursor", "rules_queued_uid"}
+# Kept by the addon alone (as superuser): the queue, and the scheme's field, which
+# rules write as superuser and which goes with the scheme when it is deleted.
+ENGINE_FIELDS = QUEUE_FIELDS | {"field_id", "field_name"}
 
 
 class RuleInfo(NamedTuple):
@@ -211,7 +214,7 @@ class ClassificationScheme(models.Model):
             if old_field:
                 scheme._move_values(old_field, new_field)
                 old_field.unlink()
-            scheme.field_id = new_field
+            scheme.sudo().field_id = new_field
         self._sync_field_label()
         self.env.registry.clear_cache("templates")
 
@@ -338,8 +341,30 @@ class ClassificationScheme(models.Model):
                 vals["name"] = self.env._("%(scheme)s (copy)", scheme=scheme.name)
         return vals_list
 
+    def _check_engine_fields_untouched(self, vals_list):
+        """Only the addon, as superuser, sets a scheme's field and its queue of
+        rules. The queue says as whom, over which records and whether over
+        manual choices the scheduler applies the rules: written over RPC, an
+        empty "queued by" would apply them as superuser to every company's
+        records. The field is written by rules as superuser and dropped with
+        the scheme: pointed at another field (another scheme's, any custom one),
+        its data would be overwritten, moved or deleted."""
+        if self.env.su:
+            return
+        written = sorted({name for vals in vals_list for name in vals} & ENGINE_FIELDS)
+        if written:
+            raise AccessError(
+                self.env._(
+                    "The field of a scheme and its queue of rules (%(fields)s) are "
+                    "kept by the addon: saving the scheme makes its field, the "
+                    "Apply Rules button and the scheduled action queue its rules.",
+                    fields=", ".join(written),
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_engine_fields_untouched(vals_list)
         schemes = super().create([trim_code(vals) for vals in vals_list])
         self._cpc_clear_index()
         if not self.env.context.get("install_filename"):
@@ -349,6 +374,7 @@ class ClassificationScheme(models.Model):
         return schemes
 
     def write(self, vals):
+        self._check_engine_fields_untouched([vals])
         vals = trim_code(vals)
         moving = self.filtered(
             lambda scheme: (
@@ -363,6 +389,8 @@ class ClassificationScheme(models.Model):
                     scheme=moving[0].name,
                 )
             )
+        if "company_id" in vals:
+            self._check_company_move(vals["company_id"])
         res = super().write(vals)
         if vals.keys() - QUEUE_FIELDS - {"name", "description"}:
             self._cpc_clear_index()
@@ -371,6 +399,51 @@ class ClassificationScheme(models.Model):
         elif vals.keys() & {"active", "sequence", "required", "company_id"}:
             self.env.registry.clear_cache("templates")
         return res
+
+    def _check_company_move(self, company_id):
+        """A scheme changes company only into a company of the user, and only
+        while its categories classify no record the new company does not own:
+        its categories follow it, and another company's (or a shared) record
+        would then carry a category private to that company."""
+        company = self.env["res.company"].browse(company_id or ())
+        if company and not self.env.su and company not in self.env.companies:
+            raise AccessError(
+                self.env._(
+                    "The schemes %(schemes)s can only be given to one of your "
+                    "current companies.",
+                    schemes=", ".join(self.mapped("name")),
+                )
+            )
+        for scheme in self.filtered(lambda s: s.company_id != company):
+            if not company:
+                continue  # shared: every record may take its categories
+            categories = scheme.with_context(active_test=False).category_ids
+            if not scheme.field_name or not categories:
+                continue
+            outside = (
+                self.env[scheme._target_model()]
+                .sudo()
+                .with_context(active_test=False)
+                .search_count(
+                    [
+                        (scheme.field_name, "in", categories.ids),
+                        "|",
+                        ("company_id", "=", False),
+                        ("company_id", "!=", company.id),
+                    ],
+                    limit=1,
+                )
+            )
+            if outside:
+                raise UserError(
+                    self.env._(
+                        "The scheme %(scheme)s classifies records that do not "
+                        "belong to %(company)s: it cannot become a scheme of that "
+                        "company only. Create a scheme of its own instead.",
+                        scheme=scheme.name,
+                        company=company.name,
+                    )
+                )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
@@ -499,7 +572,9 @@ class ClassificationScheme(models.Model):
         the scheduled action applies the rules in batches, each committed. Manual
         choices are kept unless the context asks to overwrite them.
         """
-        self.write(
+        # Only those who may change the schemes queue their rules, as themselves.
+        self.check_access("write")
+        self.sudo().write(
             {
                 "rules_queued": True,
                 "rules_overwrite": self.env.context.get("cpc_overwrite_manual", False),
@@ -531,11 +606,7 @@ class ClassificationScheme(models.Model):
     @api.model
     def _cron_apply_rules(self):
         """Apply queued rules, one batch of records per call (see _notify_progress)."""
-        budget = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("customer_product_classification.batch_size", 20000)
-        )
+        budget = self.env["partner.classification"]._cpc_batch_size()
         done = remaining = 0
         queued = self.sudo().search([("rules_queued", "=", True)])
         for scheme in locks.categories_free_for_cron(queued, RULES_CRON):

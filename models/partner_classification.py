@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 import logging
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup, escape
@@ -46,6 +47,15 @@ COMPUTED_COLUMNS = (
 )
 # What a manager may change on a classification; the engine owns the rest and
 # writes it in SQL.
+# Reference dates a run accepts: the window before them and the day after them
+# stay within what dates can hold (a wizard sent 9999-12-31 or 0001-01-01).
+FIRST_REFERENCE_DATE = date(1900, 1, 1)
+LAST_REFERENCE_DATE = date(2999, 12, 31)
+# The system parameter of the scheduled actions' batch size, and its bounds: a
+# batch is read in memory, and a parameter set to garbage must not stop them.
+BATCH_SIZE_PARAM = "customer_product_classification.batch_size"
+DEFAULT_BATCH_SIZE = 20000
+MAX_BATCH_SIZE = 100000
 PIN_FIELDS = frozenset(("manual_tier_id", "manual_stage", "pin_reason", "pin_until"))
 # Effective classes: each change writes a history row and is mirrored on the partner.
 TRACKED = (
@@ -517,6 +527,17 @@ class PartnerClassification(models.Model):
         """
         company.ensure_one()
         reference_date = reference_date or fields.Date.context_today(self)
+        if not FIRST_REFERENCE_DATE <= reference_date <= LAST_REFERENCE_DATE:
+            raise UserError(
+                self.env._(
+                    "Customers of %(company)s cannot be classified on %(day)s: the "
+                    "reference date must be between %(first)s and %(last)s.",
+                    company=company.name,
+                    day=format_date(self.env, reference_date),
+                    first=format_date(self.env, FIRST_REFERENCE_DATE),
+                    last=format_date(self.env, LAST_REFERENCE_DATE),
+                )
+            )
         # A preview writes nothing and has its own temporary tables: it needs
         # no lock, and a manager may look while the scheduled run works.
         if not preview:
@@ -591,6 +612,35 @@ class PartnerClassification(models.Model):
         return result
 
     @api.model
+    def _cpc_batch_size(self):
+        """The scheduled actions' batch size: the system parameter when it is a
+        whole number from 1 to MAX_BATCH_SIZE, else the nearest bound or, for
+        what is not a number, the default (logged, so that it gets corrected)."""
+        value = self.env["ir.config_parameter"].sudo().get_param(BATCH_SIZE_PARAM) or ""
+        if not value.strip():
+            return DEFAULT_BATCH_SIZE
+        try:
+            size = int(value)
+        except ValueError:
+            _logger.warning(
+                "System parameter %s is not a whole number (%r): %s is used",
+                BATCH_SIZE_PARAM,
+                value,
+                DEFAULT_BATCH_SIZE,
+            )
+            return DEFAULT_BATCH_SIZE
+        bounded = min(max(size, 1), MAX_BATCH_SIZE)
+        if bounded != size:
+            _logger.warning(
+                "System parameter %s is %s, out of 1 to %s: %s is used",
+                BATCH_SIZE_PARAM,
+                size,
+                MAX_BATCH_SIZE,
+                bounded,
+            )
+        return bounded
+
+    @api.model
     def _cron_classify_customers(self):
         """Scheduled classification of every company's customers, in batches.
 
@@ -606,12 +656,7 @@ class PartnerClassification(models.Model):
         company that another run is classifying is skipped, and the job called
         again a few minutes later.
         """
-        batch_size = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("customer_product_classification.batch_size", 20000)
-        )
-        budget, done, remaining = batch_size, 0, 0
+        budget, done, remaining = self._cpc_batch_size(), 0, 0
         # Companies are few; each is classified against all its customers.
         for company in self.env["res.company"].search([]):  # pylint: disable=no-search-all
             try:

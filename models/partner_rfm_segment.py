@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class PartnerRfmSegment(models.Model):
@@ -35,3 +36,29 @@ class PartnerRfmSegment(models.Model):
         )
         for segment in self:
             segment.cell_count = counts.get(segment, 0)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        # Segments are shared by every company: a segment the map, a
+        # classification or a history row names would otherwise end in a raw
+        # database error (the map) or silently cleared classes (the others).
+        Sudo = self.env["partner.rfm.segment"].sudo()
+        references = (
+            ("partner.rfm.cell", "segment_id"),
+            ("partner.classification", "segment_id"),
+            ("partner.classification.history", "old_segment_id"),
+            ("partner.classification.history", "new_segment_id"),
+        )
+        for segment in self:
+            if any(
+                Sudo.env[model].search_count([(fname, "=", segment.id)], limit=1)
+                for model, fname in references
+            ):
+                raise UserError(
+                    self.env._(
+                        "The RFM segment %(segment)s is used by the segment map, "
+                        "customer classifications or their history: archive it "
+                        "instead of deleting it.",
+                        segment=segment.name,
+                    )
+                )
