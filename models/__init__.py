@@ -11,5 +11,6 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import product_template
+from . import ir_model_fields
 from . import ir_module_module
 from . import classification_importer

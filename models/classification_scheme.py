@@ -648,20 +648,3 @@ class ClassificationScheme(models.Model):
         _logger.info("Classification rules: %s records done, %s left", done, remaining)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done, remaining
-
-
-class IrModelFields(models.Model):
-    _inherit = "ir.model.fields"
-
-    def _instanciate_attrs(self, field_data):
-        attrs = super()._instanciate_attrs(field_data)
-        # Odoo does not apply the groups of manual fields: the scheme fields get
-        # theirs here, so that portal and public users, who read partners and
-        # products, never read how the company classifies them.
-        if (
-            attrs is not None
-            and field_data["name"].startswith("x_cpc_scheme")
-            and field_data["model"] in SCHEME_TARGETS.values()
-        ):
-            attrs["groups"] = "base.group_user"
-        return attrs
