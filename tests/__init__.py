@@ -9,3 +9,4 @@ from . import test_security_config
 from . import test_import_hostile
 from . import test_concurrency
 from . import test_security_schemes
+from . import test_screens
