@@ -118,9 +118,16 @@ class ClassificationImporter(models.AbstractModel):
             ";": self.env._("semicolon"),
             "\t": self.env._("tab"),
         }
+        # The codec's name as the Encoding field offers it.
+        encodings = dict(
+            self.env["classification.import.wizard"]
+            ._fields["encoding"]
+            ._description_selection(self.env)
+        )
+        codec = "utf-8" if table.encoding == "utf-8-sig" else table.encoding
         return self.env._(
             "Text read as %(encoding)s, columns separated by %(delimiter)s.",
-            encoding=table.encoding,
+            encoding=encodings.get(codec, codec),
             delimiter=delimiters.get(table.delimiter, table.delimiter),
         )
 
@@ -189,10 +196,22 @@ class ClassificationImporter(models.AbstractModel):
                 sheets=", ".join(error.sheets),
             ),
         }
+        # Most reasons ask for a choice (encoding, delimiter, sheet) or another
+        # copy of the file: only these say that the file itself may be damaged.
+        if error.detail not in reasons or error.detail in (
+            spreadsheet.NOT_A_WORKBOOK,
+            spreadsheet.DAMAGED,
+            spreadsheet.BINARY_TEXT,
+        ):
+            return self.env._(
+                "%(file)s cannot be read, it may be damaged: %(reason)s.",
+                file=error.filename,
+                reason=reasons.get(error.detail, reasons[spreadsheet.DAMAGED]),
+            )
         return self.env._(
-            "%(file)s cannot be read, it may be damaged: %(reason)s.",
+            "%(file)s cannot be read: %(reason)s.",
             file=error.filename,
-            reason=reasons.get(error.detail, reasons[spreadsheet.DAMAGED]),
+            reason=reasons[error.detail],
         )
 
     def _limit_message(self, error):

@@ -90,7 +90,7 @@ class ClassificationRule(models.Model):
     industry_ids = fields.Many2many("res.partner.industry", string="Industries")
     company_type = fields.Selection(
         [("company", "Company"), ("person", "Individual")],
-        string="Company or Individual",
+        string="Company Type",
     )
     team_ids = fields.Many2many(
         "crm.team",

@@ -296,22 +296,27 @@ class ResCompany(models.Model):
         )
         if not managers:
             return
-        body = Markup("<p>%s</p><p>%s</p>") % (
-            message,
-            self.env._(
-                "The other companies were classified. Correct the configuration in "
-                "Settings, Classification: the error is shown there until a run "
-                "of %(company)s succeeds.",
-                company=self.name,
-            ),
-        )
-        self.partner_id.sudo().message_notify(
-            partner_ids=managers.partner_id.ids,
-            subject=self.env._(
-                "Customers of %(company)s could not be classified", company=self.name
-            ),
-            body=body,
-        )
+        # Each manager reads the subject and the advice in their own language;
+        # the reason itself was worded once, in the language of the run.
+        for lang, readers in managers.grouped(lambda user: user.lang).items():
+            company = self.with_context(lang=lang)
+            body = Markup("<p>%s</p><p>%s</p>") % (
+                message,
+                company.env._(
+                    "The other companies were classified. Correct the configuration "
+                    "in Settings, Classification: the error is shown there until a "
+                    "run of %(company)s succeeds.",
+                    company=self.name,
+                ),
+            )
+            self.partner_id.sudo().message_notify(
+                partner_ids=readers.partner_id.ids,
+                subject=company.env._(
+                    "Customers of %(company)s could not be classified",
+                    company=self.name,
+                ),
+                body=body,
+            )
 
     def _cpc_clear_classification_error(self):
         """A run succeeded: the last error no longer holds."""

@@ -10,3 +10,4 @@ from . import test_import_hostile
 from . import test_concurrency
 from . import test_security_schemes
 from . import test_security_review
+from . import test_screens

@@ -186,8 +186,8 @@ class TestImportHostile(SchemeCase):
         wizard = self._checked(content, sheet_name="Secret")
         self.assertEqual(
             wizard.error_report,
-            "file.xlsx cannot be read, it may be damaged: it has no visible sheet "
-            "of that name; its visible sheets are Current, Next.",
+            "file.xlsx cannot be read: it has no visible sheet of that name; its "
+            "visible sheets are Current, Next.",
         )
 
     def test_merged_cells_refused(self):
@@ -286,7 +286,8 @@ class TestImportHostile(SchemeCase):
         wizard = self._checked(content, "export.txt")
         self.assertEqual(wizard.state, "preview", wizard.error_report)
         self.assertEqual(
-            wizard.source, "Text read as utf-16, columns separated by tab."
+            wizard.source,
+            "Text read as UTF-16 (Excel's Unicode text), columns separated by tab.",
         )
         wizard.action_import()
         self.assertEqual(self.muller[self.region_field], self.east)
@@ -296,9 +297,8 @@ class TestImportHostile(SchemeCase):
         [error] = self._errors(content, "west.csv")
         self.assertEqual(
             error,
-            "west.csv cannot be read, it may be damaged: its text is not UTF-8 and "
-            "could be Chinese (GB18030) or Western (Windows-1252); choose its "
-            "Encoding.",
+            "west.csv cannot be read: its text is not UTF-8 and could be Chinese "
+            "(GB18030) or Western (Windows-1252); choose its Encoding.",
         )
         [error] = self._errors(content, "west.csv", encoding="utf-8")
         self.assertIn("choose another Encoding", error)
