@@ -95,6 +95,15 @@ class SchemeCase(TransactionCase):
         if self._scheme_fields() != fields_before:
             self.registry.setup_models(self.cr)
 
+    def _run_queue(self):
+        """Let the scheduled action apply the queued rules until none is left."""
+        Scheme = self.env["classification.scheme"]
+        for __ in range(10):
+            if not Scheme.search_count([("rules_queued", "=", True)]):
+                return
+            Scheme._cron_apply_rules()
+        self.fail("the queued rules never finished")
+
     def _company(self, name, **values):
         return self.env["res.partner"].create(
             {"name": name, "is_company": True, **values}

@@ -52,14 +52,6 @@ class TestSchemeWritesOverRpc(SchemeCase):
             allowed_company_ids=self.company_b.ids
         )
 
-    def _run_queue(self):
-        Scheme = self.env["classification.scheme"]
-        for __ in range(10):
-            if not Scheme.search_count([("rules_queued", "=", True)]):
-                return
-            Scheme._cron_apply_rules()
-        self.fail("the queued rules never finished")
-
     def test_queue_of_rules_is_not_writable_over_rpc(self):
         # A's manual choice on its private partner.
         self.a_private[self.region_field] = self.west

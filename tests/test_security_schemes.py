@@ -309,14 +309,6 @@ class TestCompanyIsolation(SchemeCase):
         self.assertEqual(created.company_id, self.env["res.company"])
         self.assertFalse(created.sudo()[self.b_field])
 
-    def _run_queue(self):
-        Scheme = self.env["classification.scheme"]
-        for __ in range(10):
-            if not Scheme.search_count([("rules_queued", "=", True)]):
-                return
-            Scheme._cron_apply_rules()
-        self.fail("the queued rules never finished")
-
     def test_bulk_rules_touch_only_what_the_user_may_write(self):
         partners = self.a_private | self.b_private | self.shared
         partners[self.region_field] = self.west  # chosen by a person
