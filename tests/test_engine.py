@@ -83,8 +83,15 @@ class TestReferenceDate(ClassificationCase):
         row = self._row(self.partner)
         self.assertEqual(row.classified_on, past)
         self.assertEqual(row.recency_days, 10)
-        self._classify()
-        self.assertEqual(row.recency_days, 40)
+        # A run that changes nothing keeps the date the figures hold for.
+        self._classify(day=past + timedelta(days=1))
+        self.assertEqual(row.classified_on, past)
+        self.assertEqual(row.recency_days, 10)
+        later = TODAY + timedelta(days=400)
+        self._classify(day=later)
+        self.assertEqual(row.classified_on, later)
+        self.assertEqual(row.stage, "churned")
+        self.assertEqual(row.recency_days, 440)
 
     def test_history_rows_carry_the_date_the_classes_hold_for(self):
         past = TODAY - timedelta(days=300)
@@ -115,21 +122,29 @@ class TestMirrorWriteDate(ClassificationCase):
         self._classify()
         manager = self.manager
         old = datetime(2020, 1, 1)
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE res_partner SET write_date = %s, write_uid = 1 WHERE id IN %s",
-            [old, (partner.id, quiet.id)],
-        )
-        self.env.invalidate_all()
-        # Only the first one orders again: its classes move, not the other's.
+
+        def age_both():
+            self.env.flush_all()
+            self.env.cr.execute(
+                "UPDATE res_partner SET write_date = %s, write_uid = 1 WHERE id IN %s",
+                [old, (partner.id, quiet.id)],
+            )
+            self.env.invalidate_all()
+
+        age_both()
+        self._classify()
+        self.assertEqual(partner.write_date, old, "no change, no new write date")
+        self.assertEqual(quiet.write_date, old, "no change, no new write date")
+        # Only the first one orders again, and is reclassified: it moves.
         self._order(partner, 5000, TODAY - timedelta(days=1))
+        age_both()
         self.Classification.with_user(manager)._cpc_classify(
-            self.company, reference_date=TODAY
+            self.company, reference_date=TODAY, partners=partner
         )
         self.env.invalidate_all()
         self.assertGreater(partner.write_date, old)
         self.assertEqual(partner.write_uid, manager)
-        self.assertEqual(quiet.write_date, old, "no change, no new write date")
+        self.assertEqual(quiet.write_date, old, "not reclassified")
         # A pin changes the mirror too.
         self.env.cr.execute(
             "UPDATE res_partner SET write_date = %s WHERE id = %s", [old, quiet.id]
@@ -175,6 +190,7 @@ class TestFacts(ClassificationCase):
     def _facts(self, **kwargs):
         Engine = self.env["partner.classification"]
         query = Engine._cpc_facts_query(self.company, TODAY, **kwargs)
+        self.env.flush_all()
         return self.env.execute_query_dict(
             SQL("SELECT * FROM (%s) f ORDER BY order_id, quantity", query)
         )
