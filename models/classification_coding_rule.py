@@ -5,13 +5,12 @@ from datetime import datetime
 
 import pytz
 
-from odoo import SUPERUSER_ID, api, fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.osv.expression import AND
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
-from ..utils import locks
 from ..utils.codes import code_error
 
 # Which records each kind of coding rule codes, and where their code goes.
@@ -392,45 +391,41 @@ class ClassificationCodingRule(models.Model):
     def _cpc_sequence(self, key, create=True):
         """The id of this rule's sequence for one prefix, or None.
 
-        A new sequence is created and committed in a transaction of its own,
-        under a lock: two transactions numbering the first records of a prefix
-        at the same moment would otherwise make two sequences, and give the
-        same numbers twice. Numbers taken from it are never given back either
-        (PostgreSQL sequences are not transactional): a rolled-back sequence
-        would only leave a gap.
+        Numbers come from a PostgreSQL sequence (``standard``): no lock, two
+        transactions never get the same number, and numbers taken are never
+        given back (a rolled-back transaction only leaves a gap). Creating the
+        sequence of a new prefix is serialized on the rule's row: of two
+        transactions doing it at once, the second fails with a serialization
+        error, which Odoo retries, and then finds the first one's sequence
+        (two sequences for one prefix would give every number twice).
         """
         self.ensure_one()
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
         code = f"cpc.coding.{self.id}.{digest}"
-        found = self.env["ir.sequence"].sudo().search([("code", "=", code)], limit=1)
+        Sequence = self.env["ir.sequence"].sudo()
+        found = Sequence.search([("code", "=", code)], limit=1)
         if found or not create:
             return found.id or None
+        self.env.cr.execute(
+            SQL(
+                "UPDATE classification_coding_rule SET write_date = write_date "
+                "WHERE id = %s",
+                self.id,
+            )
+        )
         visible = key.replace(SEQUENCE_MARK, "#").replace(YEAR_MARK, "YYYY")
         visible = visible.replace(MONTH_MARK, "MM")
-        with self.env.registry.cursor() as cr:
-            cr.execute(
-                SQL(
-                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                    locks.namespace("coding"),
-                    code,
-                )
-            )
-            Sequence = api.Environment(cr, SUPERUSER_ID, {})["ir.sequence"]
-            sequence = Sequence.search([("code", "=", code)], limit=1)
-            if not sequence:
-                # No company: the rule's may not be committed yet; the rule's
-                # own record rules keep its sequences apart.
-                sequence = Sequence.create(
-                    {
-                        "name": f"{self.name}: {visible}",
-                        "code": code,
-                        "implementation": "standard",
-                        "padding": self.padding,
-                        "number_next": 1,
-                        "number_increment": 1,
-                    }
-                )
-            return sequence.id
+        return Sequence.create(
+            {
+                "name": f"{self.name}: {visible}",
+                "code": code,
+                "implementation": "standard",
+                "padding": self.padding,
+                "number_next": 1,
+                "number_increment": 1,
+                "company_id": self.company_id.id,
+            }
+        ).id
 
 
 class _Numbers:

@@ -342,7 +342,7 @@ class ProductProduct(models.Model):
                 "cpc_company_id",
                 ids=changed.ids,
             )
-            changed.invalidate_recordset(["cpc_code_collision"])
+            self.env["product.product"].invalidate_model(["cpc_code_collision"])
         return res
 
     @api.model
@@ -373,3 +373,25 @@ class ProductProduct(models.Model):
             if ids:
                 domain = expression.OR([domain, [("id", "in", ids)]])
         return domain
+
+    @api.model
+    def name_search(self, name="", args=None, operator="ilike", limit=100):
+        # Odoo's search of variants looks at default_code, barcode and name
+        # itself, not through _search_display_name: former codes are added.
+        result = super().name_search(name, args, operator, limit)
+        if (
+            not name
+            or operator not in ("=", "ilike", "=ilike")
+            or (limit and len(result) >= limit)
+        ):
+            return result
+        ids = self.env["classification.code.history"]._cpc_record_ids(
+            self._name, operator, name
+        )
+        found = {product_id for product_id, __ in result}
+        extra = self.search_fetch(
+            expression.AND([args or [], [("id", "in", ids), ("id", "not in", list(found))]]),
+            ["display_name"],
+            limit=limit and limit - len(result),
+        ) if ids else self.browse()
+        return result + [(product.id, product.display_name) for product in extra.sudo()]

@@ -146,7 +146,7 @@ class ResPartner(models.Model):
             coding.refresh_collisions(
                 self.env.cr, "res_partner", "ref", "company_id", ids=changed.ids
             )
-            changed.invalidate_recordset(["cpc_code_collision"])
+            self.env["res.partner"].invalidate_model(["cpc_code_collision"])
         return res
 
     @api.model
