@@ -19,9 +19,13 @@ class ClassificationCodingJob(models.Model):
     _order = "id desc"
 
     applies_to = fields.Selection(
-        [("partner", "Customers"), ("product", "Products")], required=True, readonly=True
+        [("partner", "Customers"), ("product", "Products")],
+        required=True,
+        readonly=True,
     )
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Started By",
@@ -47,13 +51,19 @@ class ClassificationCodingJob(models.Model):
                 "Codes of %(records)s of %(company)s (%(date)s)",
                 records=labels.get(job.applies_to, ""),
                 company=job.company_id.name,
-                date=fields.Datetime.to_string(job.create_date) if job.create_date else "",
+                date=fields.Datetime.to_string(job.create_date)
+                if job.create_date
+                else "",
             )
 
     @api.model
     def _cpc_queue(self, applies_to, company):
         job = self.sudo().create(
-            {"applies_to": applies_to, "company_id": company.id, "user_id": self.env.uid}
+            {
+                "applies_to": applies_to,
+                "company_id": company.id,
+                "user_id": self.env.uid,
+            }
         )
         self.env.ref(CODING_CRON).sudo()._trigger()
         return job
@@ -79,12 +89,21 @@ class ClassificationCodingJob(models.Model):
             allowed_company_ids=self.company_id.ids
         )
         domain = [*Target._cpc_uncoded_domain(), ("id", ">", self.cursor)]
-        records = Target.search(domain, order="id", limit=batch)._filtered_access("write")
+        records = Target.search(domain, order="id", limit=batch)._filtered_access(
+            "write"
+        )
         lines = env["classification.coding.rule"]._cpc_code(records) if records else []
         coded = sum(1 for line in lines if line["new"])
-        left = Target.search_count(
-            [*Target._cpc_uncoded_domain(), ("id", ">", records[-1:].id or self.cursor)]
-        ) if records else 0
+        left = (
+            Target.search_count(
+                [
+                    *Target._cpc_uncoded_domain(),
+                    ("id", ">", records[-1:].id or self.cursor),
+                ]
+            )
+            if records
+            else 0
+        )
         self.write(
             {
                 "cursor": max(records.ids, default=self.cursor),

@@ -182,8 +182,10 @@ class ClassificationCodingRule(models.Model):
         for rule in self:
             try:
                 rule._domain_list()
-                self.env[rule._target_model()].search_count(rule._domain_list(), limit=1)
-            except Exception as error:  # noqa: BLE001 - any bad domain is refused
+                self.env[rule._target_model()].search_count(
+                    rule._domain_list(), limit=1
+                )
+            except Exception as error:  # any bad domain is refused, whatever it breaks
                 raise ValidationError(
                     self.env._(
                         "The domain of the coding rule %(rule)s is not valid: "
@@ -297,8 +299,10 @@ class ClassificationCodingRule(models.Model):
             if not left:
                 break
             scoped = left.filtered(
-                lambda r, rule=rule: not rule.company_id
-                or (coder.company(r) or env_company) == rule.company_id
+                lambda r, rule=rule: (
+                    not rule.company_id
+                    or (coder.company(r) or env_company) == rule.company_id
+                )
             )
             if not scoped:
                 continue
@@ -449,9 +453,7 @@ class _Numbers:
             return [row[0] for row in self.env.cr.fetchall()]
         if self.next_predicted is None:
             sequence = self.env["ir.sequence"].sudo().browse(self.sequence_id)
-            self.next_predicted = (
-                sequence.number_next_actual if self.sequence_id else 1
-            )
+            self.next_predicted = sequence.number_next_actual if self.sequence_id else 1
         first = self.next_predicted
         self.next_predicted += count
         return list(range(first, first + count))

@@ -41,7 +41,9 @@ class ProductCoder:
 
     def codes_in_use(self, codes):
         used = coding.codes_in_use(self.env.cr, "product_template", "cpc_code", codes)
-        used |= coding.codes_in_use(self.env.cr, "product_product", "default_code", codes)
+        used |= coding.codes_in_use(
+            self.env.cr, "product_product", "default_code", codes
+        )
         # A base whose variant codes are taken is taken.
         self.env.cr.execute(
             SQL(
@@ -179,8 +181,7 @@ class ProductTemplate(models.Model):
         string="Former Code",
         compute="_compute_cpc_former_code",
         search="_search_cpc_former_code",
-        help="A code this product or one of its variants had before it was "
-        "re-coded.",
+        help="A code this product or one of its variants had before it was re-coded.",
     )
 
     def _compute_cpc_former_code(self):
@@ -266,7 +267,7 @@ class ProductProduct(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # The related column is computed after init: the index needs it now.
         self.env.cr.execute(
             """
@@ -279,6 +280,7 @@ class ProductProduct(models.Model):
         coding.ensure_unique_indexes(
             self.env.cr, "product_product", "default_code", "cpc_company_id"
         )
+        return res
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -301,9 +303,7 @@ class ProductProduct(models.Model):
     def _cpc_code_new_variants(self):
         """A variant added to a coded template gets the next suffix; codes
         already given stay as they are."""
-        new = self.filtered(
-            lambda p: not p.default_code and p.product_tmpl_id.cpc_code
-        )
+        new = self.filtered(lambda p: not p.default_code and p.product_tmpl_id.cpc_code)
         if not new:
             return
         for product in new.sudo():
@@ -389,9 +389,15 @@ class ProductProduct(models.Model):
             self._name, operator, name
         )
         found = {product_id for product_id, __ in result}
-        extra = self.search_fetch(
-            expression.AND([args or [], [("id", "in", ids), ("id", "not in", list(found))]]),
-            ["display_name"],
-            limit=limit and limit - len(result),
-        ) if ids else self.browse()
+        extra = (
+            self.search_fetch(
+                expression.AND(
+                    [args or [], [("id", "in", ids), ("id", "not in", list(found))]]
+                ),
+                ["display_name"],
+                limit=limit and limit - len(result),
+            )
+            if ids
+            else self.browse()
+        )
         return result + [(product.id, product.display_name) for product in extra.sudo()]

@@ -34,7 +34,9 @@ class PartnerCoder:
             return []
         Partner = self.env["res.partner"]
         Partner.flush_model(["ref"])
-        coding.update_values(self.env.cr, self.table, self.column, mapping, self.env.uid)
+        coding.update_values(
+            self.env.cr, self.table, self.column, mapping, self.env.uid
+        )
         records = Partner.browse(list(mapping))
         records.invalidate_recordset(["ref", "write_date", "write_uid"])
         return [
@@ -76,8 +78,9 @@ class ResPartner(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         coding.ensure_unique_indexes(self.env.cr, "res_partner", "ref", "company_id")
+        return res
 
     def _compute_cpc_former_code(self):
         History = self.env["classification.code.history"].sudo()
@@ -126,8 +129,12 @@ class ResPartner(models.Model):
             return super().write(vals)
         code = vals.get("ref", False)
         changed = self.filtered(
-            lambda partner: ("ref" in vals and partner.ref != (code or False))
-            or ("company_id" in vals and partner.company_id.id != vals["company_id"])
+            lambda partner: (
+                ("ref" in vals and partner.ref != (code or False))
+                or (
+                    "company_id" in vals and partner.company_id.id != vals["company_id"]
+                )
+            )
         )
         if changed:
             self._cpc_check_codes_free(
@@ -154,7 +161,9 @@ class ResPartner(models.Model):
         """A person typing another record's code is told whose it is (the
         database refuses it too, but without naming anyone)."""
         self.env["res.partner"].flush_model(["ref", "company_id"])
-        clash = coding.first_clash(self.env.cr, "res_partner", "ref", "company_id", rows)
+        clash = coding.first_clash(
+            self.env.cr, "res_partner", "ref", "company_id", rows
+        )
         if clash:
             code, other_id = clash
             raise ValidationError(

@@ -65,7 +65,9 @@ class TestCodingPatterns(CodingCase):
         )
 
     def test_scheme_category_own_code_and_levels(self):
-        partner = self._company("Pudong Trading", **{self.region_field: self.shanghai.id})
+        partner = self._company(
+            "Pudong Trading", **{self.region_field: self.shanghai.id}
+        )
         rule = self._region_rule()
         self._code(partner)
         self.assertEqual(partner.ref, "SH-KA-00001")
@@ -124,14 +126,20 @@ class TestCodingPatterns(CodingCase):
         self.assertEqual(partner.ref, "C202603/001")
 
     def test_yearly_restart_and_continuous_numbering(self):
-        parts = [{"kind": "year"}, {"kind": "separator", "value": "-"}, {"kind": "sequence"}]
+        parts = [
+            {"kind": "year"},
+            {"kind": "separator", "value": "-"},
+            {"kind": "sequence"},
+        ]
         rule = self._rule(parts, restart="yearly", padding=3)
         first, second, third = (self._company(f"Yearly {n}") for n in range(3))
         with freeze_time("2026-12-31 12:00:00"):
             self._code(first | second)
         with freeze_time("2027-01-02 12:00:00"):
             self._code(third)
-        self.assertEqual((first.ref, second.ref, third.ref), ("2026-001", "2026-002", "2027-001"))
+        self.assertEqual(
+            (first.ref, second.ref, third.ref), ("2026-001", "2026-002", "2027-001")
+        )
         # A rule that never restarts numbers on across years.
         rule.restart = "never"
         fourth = self._company("Yearly 4")
@@ -152,7 +160,9 @@ class TestCodingPatterns(CodingCase):
             self._code(march | march2)
         with freeze_time("2026-04-01 12:00:00"):
             self._code(april)
-        self.assertEqual((march.ref, march2.ref, april.ref), ("20260301", "20260302", "20260401"))
+        self.assertEqual(
+            (march.ref, march2.ref, april.ref), ("20260301", "20260302", "20260401")
+        )
 
     def test_restart_needs_the_date_in_the_code(self):
         with self.assertRaises(ValidationError):
@@ -163,7 +173,13 @@ class TestCodingPatterns(CodingCase):
             self._rule([{"kind": "text", "value": "X"}])
 
     def test_value_tier_code(self):
-        self._rule([{"kind": "value_tier"}, {"kind": "separator", "value": "-"}, {"kind": "sequence"}])
+        self._rule(
+            [
+                {"kind": "value_tier"},
+                {"kind": "separator", "value": "-"},
+                {"kind": "sequence"},
+            ]
+        )
         tier = self.env.company.cpc_value_tier_ids[:1]
         partner = self._company("Tiered")
         partner.sudo().value_tier_id = tier
@@ -195,7 +211,9 @@ class TestCodingPatterns(CodingCase):
     def test_contacts_show_their_company_code(self):
         self._rule([{"kind": "text", "value": "K"}, {"kind": "sequence"}])
         company = self._company("Head Office")
-        contact = self.env["res.partner"].create({"name": "Buyer", "parent_id": company.id})
+        contact = self.env["res.partner"].create(
+            {"name": "Buyer", "parent_id": company.id}
+        )
         self._code(contact.commercial_partner_id)
         self.assertEqual(company.ref, "K0001")
         self.assertFalse(contact.ref, "a contact's own Reference stays its own")
@@ -207,7 +225,9 @@ class TestProductCodes(CodingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.beverage = cls.env["product.category"].create({"name": "Beverages", "code": "BEV"})
+        cls.beverage = cls.env["product.category"].create(
+            {"name": "Beverages", "code": "BEV"}
+        )
         cls._rule(
             [
                 {"kind": "text", "value": "FMCG"},
@@ -271,7 +291,9 @@ class TestProductCodes(CodingCase):
 
     def test_product_without_category_code_is_skipped(self):
         bare = self.env["product.category"].create({"name": "No code"})
-        thing = self.env["product.template"].create({"name": "Thing", "categ_id": bare.id})
+        thing = self.env["product.template"].create(
+            {"name": "Thing", "categ_id": bare.id}
+        )
         [line] = self._code(thing)
         self.assertFalse(thing.default_code)
         self.assertIn("has no code", line["reason"])
@@ -303,20 +325,34 @@ class TestProductCodes(CodingCase):
         self._code(tea, recode=True)
         self.assertEqual(tea.default_code, "FMCG-BEV-0001")
         Product = self.env["product.product"]
-        self.assertEqual(Product.name_search("OLD-TEA")[0][0], tea.product_variant_id.id)
-        self.assertIn(tea, self.env["product.template"].search([("display_name", "ilike", "OLD-TEA")]))
-        self.assertIn(tea, self.env["product.template"].search([("cpc_former_code", "=", "OLD-TEA")]))
+        self.assertEqual(
+            Product.name_search("OLD-TEA")[0][0], tea.product_variant_id.id
+        )
+        self.assertIn(
+            tea,
+            self.env["product.template"].search([("display_name", "ilike", "OLD-TEA")]),
+        )
+        self.assertIn(
+            tea,
+            self.env["product.template"].search([("cpc_former_code", "=", "OLD-TEA")]),
+        )
 
 
 @tagged("post_install", "-at_install")
 class TestCodeUniqueness(CodingCase):
     def test_unique_per_company_and_across_shared(self):
         Partner = self.env["res.partner"]
-        a = Partner.create({"name": "A", "company_id": self.env.company.id, "ref": "U1"})
-        b = Partner.create({"name": "B", "company_id": self.other_company.id, "ref": "U1"})
+        a = Partner.create(
+            {"name": "A", "company_id": self.env.company.id, "ref": "U1"}
+        )
+        b = Partner.create(
+            {"name": "B", "company_id": self.other_company.id, "ref": "U1"}
+        )
         self.assertEqual((a.ref, b.ref), ("U1", "U1"))
         with self.assertRaisesRegex(ValidationError, "U1"):
-            Partner.create({"name": "C", "company_id": self.env.company.id, "ref": "U1"})
+            Partner.create(
+                {"name": "C", "company_id": self.env.company.id, "ref": "U1"}
+            )
         with self.assertRaises(ValidationError):
             Partner.create({"name": "Shared", "ref": "U1"})
         shared = Partner.create({"name": "Shared", "ref": "U2"})
@@ -333,9 +369,17 @@ class TestCodeUniqueness(CodingCase):
         Partner.create({"name": "S", "ref": "DB2"})
         s2 = Partner.create({"name": "S2"})
         self.env.flush_all()
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(IntegrityError),
+            self.cr.savepoint(),
+        ):
             self.cr.execute("UPDATE res_partner SET ref = 'DB1' WHERE id = %s", [b.id])
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(IntegrityError),
+            self.cr.savepoint(),
+        ):
             self.cr.execute("UPDATE res_partner SET ref = 'DB2' WHERE id = %s", [s2.id])
 
     def test_install_over_colliding_codes(self):
@@ -346,7 +390,8 @@ class TestCodeUniqueness(CodingCase):
         self.env.flush_all()
         # A database from before the addon: no index, colliding codes.
         self.cr.execute(
-            "DROP INDEX res_partner_cpc_code_company_uniq, res_partner_cpc_code_shared_uniq"
+            "DROP INDEX res_partner_cpc_code_company_uniq, "
+            "res_partner_cpc_code_shared_uniq"
         )
         self.cr.execute(
             "UPDATE res_partner SET ref = 'DUP' WHERE id IN %s", [(second.id, third.id)]
@@ -365,8 +410,14 @@ class TestCodeUniqueness(CodingCase):
         third.with_user(self.manager).ref = "DUP-3"
         self.assertFalse((first | second | third).filtered("cpc_code_collision"))
         self.env.flush_all()
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
-            self.cr.execute("UPDATE res_partner SET ref = 'DUP' WHERE id = %s", [second.id])
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(IntegrityError),
+            self.cr.savepoint(),
+        ):
+            self.cr.execute(
+                "UPDATE res_partner SET ref = 'DUP' WHERE id = %s", [second.id]
+            )
 
     def test_install_over_colliding_product_codes(self):
         Product = self.env["product.product"]
@@ -377,7 +428,9 @@ class TestCodeUniqueness(CodingCase):
             "DROP INDEX product_product_cpc_code_company_uniq, "
             "product_product_cpc_code_shared_uniq"
         )
-        self.cr.execute("UPDATE product_product SET default_code = 'PDUP' WHERE id = %s", [two.id])
+        self.cr.execute(
+            "UPDATE product_product SET default_code = 'PDUP' WHERE id = %s", [two.id]
+        )
         self.env.invalidate_all()
         Product.init()
         self.assertEqual(Product.search([("cpc_code_collision", "=", True)]), one | two)
@@ -408,9 +461,11 @@ class TestRecoding(CodingCase):
         partner = self._company("Moved", **{self.region_field: self.east.id})
         self._code(partner)
         partner.write({self.region_field: self.west.id})
-        wizard = self.Wizard.with_user(self.manager).with_context(
-            active_model="res.partner", active_ids=partner.ids
-        ).create({})
+        wizard = (
+            self.Wizard.with_user(self.manager)
+            .with_context(active_model="res.partner", active_ids=partner.ids)
+            .create({})
+        )
         self.assertEqual(wizard.mode, "recode")
         wizard.action_preview()
         wizard.action_apply()
@@ -418,18 +473,24 @@ class TestRecoding(CodingCase):
         history = self.env["classification.code.history"].search(
             [("res_model", "=", "res.partner"), ("res_id", "=", partner.id)]
         )
-        self.assertEqual((history.old_code, history.new_code), ("EAST-0001", "WEST-0001"))
+        self.assertEqual(
+            (history.old_code, history.new_code), ("EAST-0001", "WEST-0001")
+        )
         self.assertEqual(history.user_id, self.manager)
         Partner = self.env["res.partner"].with_user(self.salesman)
         self.assertIn(partner.id, [pid for pid, __ in Partner.name_search("EAST-0001")])
-        self.assertIn(partner, Partner.search([("cpc_former_code", "ilike", "EAST-0001")]))
+        self.assertIn(
+            partner, Partner.search([("cpc_former_code", "ilike", "EAST-0001")])
+        )
         # The old code is not given to another record.
         newcomer = self._company("Newcomer", **{self.region_field: self.east.id})
         self._code(newcomer)
         self.assertEqual(newcomer.ref, "EAST-0002")
 
     def test_preview_writes_nothing(self):
-        partners = self._company("P1", **{self.region_field: self.east.id}) | self._company("P2")
+        partners = self._company(
+            "P1", **{self.region_field: self.east.id}
+        ) | self._company("P2")
         Sequence = self.env["ir.sequence"].sudo()
         before = Sequence.search_count([("code", "=like", "cpc.coding.%")])
         wizard = self._wizard(applies_to="partner", mode="missing")
@@ -438,9 +499,14 @@ class TestRecoding(CodingCase):
         self.assertEqual(lines["P1"].new_code, "EAST-0001")
         self.assertFalse(lines["P2"].new_code)
         self.assertTrue(lines["P2"].reason)
-        self.assertEqual(wizard.skipped_count, len(wizard.line_ids.filtered(lambda l: not l.new_code)))
+        self.assertEqual(
+            wizard.skipped_count,
+            len(wizard.line_ids.filtered(lambda line: not line.new_code)),
+        )
         self.assertFalse(any(partners.mapped("ref")))
-        self.assertEqual(Sequence.search_count([("code", "=like", "cpc.coding.%")]), before)
+        self.assertEqual(
+            Sequence.search_count([("code", "=like", "cpc.coding.%")]), before
+        )
         self.assertFalse(self.env["classification.code.history"].search_count([]))
         wizard.action_apply()
         self.assertEqual(partners[0].ref, "EAST-0001")
@@ -450,7 +516,10 @@ class TestRecoding(CodingCase):
             "customer_product_classification.batch_size", "2"
         )
         partners = self.env["res.partner"].union(
-            *(self._company(f"Queued {n}", **{self.region_field: self.west.id}) for n in range(5))
+            *(
+                self._company(f"Queued {n}", **{self.region_field: self.west.id})
+                for n in range(5)
+            )
         )
         wizard = self._wizard(applies_to="partner", mode="missing")
         wizard.action_apply()
@@ -459,11 +528,13 @@ class TestRecoding(CodingCase):
         job = Job.search([("state", "=", "queued")])
         self.assertEqual(len(job), 1)
         for __ in range(10):
-            done, remaining = Job._cron_assign_codes()
+            __, remaining = Job._cron_assign_codes()
             if not remaining:
                 break
         self.assertEqual(job.state, "done")
-        self.assertEqual(sorted(partners.mapped("ref")), [f"WEST-{n:04d}" for n in range(1, 6)])
+        self.assertEqual(
+            sorted(partners.mapped("ref")), [f"WEST-{n:04d}" for n in range(1, 6)]
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -483,7 +554,9 @@ class TestCodingAccess(CodingCase):
             [{"kind": "text", "value": "BR"}, {"kind": "sequence"}],
             company_id=self.other_company.id,
         )
-        self.assertFalse(self.Rule.with_user(self.manager).search([("id", "=", rule.id)]))
+        self.assertFalse(
+            self.Rule.with_user(self.manager).search([("id", "=", rule.id)])
+        )
 
     def test_accountant_and_stock_user_create_with_auto_coding(self):
         self._rule(
@@ -497,27 +570,39 @@ class TestCodingAccess(CodingCase):
             applies_to="product",
         )
         accountant = new_test_user(
-            self.env, login="cpc_code_accountant", groups="account.group_account_invoice,base.group_partner_manager"
+            self.env,
+            login="cpc_code_accountant",
+            groups="account.group_account_invoice,base.group_partner_manager",
         )
         # Inventory and product people create products without any right of
         # this addon's groups.
         product_manager = new_test_user(
             self.env, login="cpc_code_products", groups="product.group_product_manager"
         )
-        partner = self.env["res.partner"].with_user(accountant).create({"name": "Billed"})
+        partner = (
+            self.env["res.partner"].with_user(accountant).create({"name": "Billed"})
+        )
         self.assertEqual(partner.ref, "AUTO0001")
-        contact = self.env["res.partner"].with_user(accountant).create(
-            {"name": "Billing Contact", "parent_id": partner.id}
+        contact = (
+            self.env["res.partner"]
+            .with_user(accountant)
+            .create({"name": "Billing Contact", "parent_id": partner.id})
         )
         self.assertFalse(contact.ref)
         product = (
-            self.env["product.template"].with_user(product_manager).create({"name": "Stocked"})
+            self.env["product.template"]
+            .with_user(product_manager)
+            .create({"name": "Stocked"})
         )
         self.assertEqual(product.default_code, "PRD0001")
 
     def test_other_company_code_not_named_in_error(self):
         secret = self.env["res.partner"].create(
-            {"name": "Secret Branch Client", "company_id": self.other_company.id, "ref": "SEC1"}
+            {
+                "name": "Secret Branch Client",
+                "company_id": self.other_company.id,
+                "ref": "SEC1",
+            }
         )
         self.assertTrue(secret)
         rep = new_test_user(
@@ -526,7 +611,9 @@ class TestCodingAccess(CodingCase):
             groups="sales_team.group_sale_salesman,base.group_partner_manager",
         )
         with self.assertRaises(ValidationError) as caught:
-            self.env["res.partner"].with_user(rep).create({"name": "Mine", "ref": "SEC1"})
+            self.env["res.partner"].with_user(rep).create(
+                {"name": "Mine", "ref": "SEC1"}
+            )
         self.assertNotIn("Secret Branch Client", str(caught.exception))
 
 

@@ -90,7 +90,8 @@ def ensure_unique_indexes(cr, table, column, company_column):
     )
     cr.execute(
         SQL(
-            "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s, %s) WHERE %s AND %s IS NOT NULL",
+            "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s, %s) "
+            "WHERE %s AND %s IS NOT NULL",
             SQL.identifier(f"{table}_cpc_code_company_uniq"),
             SQL.identifier(table),
             SQL.identifier(company_column),
@@ -173,7 +174,9 @@ def update_values(cr, table, column, mapping, uid):
                 table=SQL.identifier(table),
                 col=SQL.identifier(column),
                 uid=uid,
-                values=SQL(", ").join(SQL("(%s, %s)", rid, code) for rid, code in batch),
+                values=SQL(", ").join(
+                    SQL("(%s, %s)", rid, code) for rid, code in batch
+                ),
             )
         )
 

@@ -56,7 +56,9 @@ class ClassificationCodingWizard(models.TransientModel):
             records = self.env[model].browse(ids)._cpc_code_carriers()
             field = "partner_ids" if kind == "partner" else "product_tmpl_ids"
             values.update(
-                applies_to=kind, mode="recode", **{field: [fields.Command.set(records.ids)]}
+                applies_to=kind,
+                mode="recode",
+                **{field: [fields.Command.set(records.ids)]},
             )
         return values
 
@@ -76,11 +78,18 @@ class ClassificationCodingWizard(models.TransientModel):
         self.ensure_one()
         Target = self._target().with_company(self.company_id)
         if self.mode == "recode":
-            chosen = self.partner_ids if self.applies_to == "partner" else self.product_tmpl_ids
+            chosen = (
+                self.partner_ids
+                if self.applies_to == "partner"
+                else self.product_tmpl_ids
+            )
             records = chosen._cpc_code_carriers()._filtered_access("write")
             if not records:
                 raise UserError(
-                    self.env._("Select the records to re-code: none you may change is selected.")
+                    self.env._(
+                        "Select the records to re-code: none you may change is "
+                        "selected."
+                    )
                 )
             return records
         return Target.search(Target._cpc_uncoded_domain(), order="id")
@@ -88,9 +97,11 @@ class ClassificationCodingWizard(models.TransientModel):
     def action_preview(self):
         self.ensure_one()
         records = self._records()
-        lines = self.env["classification.coding.rule"].with_company(
-            self.company_id
-        )._cpc_code(records, recode=self.mode == "recode", preview=True)
+        lines = (
+            self.env["classification.coding.rule"]
+            .with_company(self.company_id)
+            ._cpc_code(records, recode=self.mode == "recode", preview=True)
+        )
         coded = [line for line in lines if line["new"]]
         skipped = [line for line in lines if not line["new"]]
         # Records skipped come first: they are what a manager must act on.
@@ -145,9 +156,11 @@ class ClassificationCodingWizard(models.TransientModel):
                     count=len(records),
                 )
             )
-        lines = self.env["classification.coding.rule"].with_company(
-            self.company_id
-        )._cpc_code(records, recode=self.mode == "recode")
+        lines = (
+            self.env["classification.coding.rule"]
+            .with_company(self.company_id)
+            ._cpc_code(records, recode=self.mode == "recode")
+        )
         coded = sum(1 for line in lines if line["new"])
         return success_notification(
             self.env._(
