@@ -67,6 +67,7 @@ class ClassificationCodingRule(models.Model):
         help="Leave empty to share the rule between companies. A company's rule "
         "codes the records of that company and the shared ones.",
     )
+    model_name = fields.Char(compute="_compute_model_name")
     domain = fields.Char(
         default="[]",
         help="Which records this rule codes; empty codes every record of its kind.",
@@ -135,6 +136,11 @@ class ClassificationCodingRule(models.Model):
                 else:
                     pieces.append(samples.get(part.kind, ""))
             rule.example = "".join(pieces)
+
+    @api.depends("applies_to")
+    def _compute_model_name(self):
+        for rule in self:
+            rule.model_name = CODING_TARGETS.get(rule.applies_to)
 
     def _compute_sequence_ids(self):
         Sequence = self.env["ir.sequence"].sudo()

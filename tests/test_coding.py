@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+import base64
+
 from psycopg2 import IntegrityError
 from psycopg2.errors import SerializationFailure
 
@@ -596,6 +598,31 @@ class TestCodingAccess(CodingCase):
         )
         self.assertEqual(product.default_code, "PRD0001")
 
+    def test_new_customer_coded_after_the_rules_place_it(self):
+        self.env["classification.rule"].create(
+            {
+                "scheme_id": self.region.id,
+                "category_id": self.east.id,
+                "criterion": "country",
+                "country_ids": [Command.set(self.env.ref("base.cn").ids)],
+            }
+        )
+        self._rule(
+            [
+                self._region(scheme=self.region),
+                {"kind": "separator", "value": "-"},
+                {"kind": "sequence"},
+            ],
+            auto_assign=True,
+        )
+        placed = self.env["res.partner"].create(
+            {"name": "Hangzhou Buyer", "country_id": self.env.ref("base.cn").id}
+        )
+        self.assertEqual(placed[self.region_field], self.east)
+        self.assertEqual(placed.ref, "EAST-0001")
+        unplaced = self.env["res.partner"].create({"name": "Somewhere Buyer"})
+        self.assertFalse(unplaced.ref, "no region yet: no code with a hole")
+
     def test_other_company_code_not_named_in_error(self):
         secret = self.env["res.partner"].create(
             {
@@ -683,3 +710,21 @@ class TestCodingConcurrency(TransactionCase):
         again = second["res.partner"].create({"name": "CPC concurrent 2"})
         self.assertEqual(again.ref, "CC0002")
         second.cr.commit()
+
+
+@tagged("post_install", "-at_install")
+class TestImportByCode(CodingCase):
+    def test_import_names_records_by_code(self):
+        partner = self._company("Coded Buyer", ref="EAST-KA-0042")
+        content = b"code,TREGION\nEAST-KA-0042,WEST\n"
+        wizard = self.env["classification.import.wizard"].create(
+            {
+                "applies_to": "partner",
+                "file": base64.b64encode(content),
+                "filename": "codes.csv",
+            }
+        )
+        wizard.action_check()
+        self.assertEqual(wizard.state, "preview", wizard.error_report)
+        wizard.action_import()
+        self.assertEqual(partner[self.region_field], self.west)
