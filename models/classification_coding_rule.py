@@ -251,38 +251,39 @@ class ClassificationCodingRule(models.Model):
         preview allocates no number and writes nothing: it predicts the numbers
         from the sequences' current values. Returns one dict per record:
         ``record``, ``old``, ``new`` (False when skipped) and ``reason``.
+
+        Set-based: the values the parts read come in a few queries, the codes
+        are built in plain Python, numbered in bulk and written with one
+        UPDATE per batch.
         """
-        Target = records.sudo().with_context(active_test=False, prefetch_fields=False)
-        records = Target.browse(records.ids)
+        Target = records.sudo().with_context(active_test=False)
         if not records:
             return []
         coder = records._cpc_coder()
-        old_codes = coder.current_codes(records)
-        todo = records if recode else records.filtered(lambda r: not old_codes[r.id])
+        ids = records.ids
+        facts = coder.facts(ids)
+        todo = ids if recode else [rid for rid in ids if not facts[rid]["code"]]
         rules = self.sudo().search(
             [("applies_to", "=", coder.kind)]
             + ([("auto_assign", "=", True)] if auto_only else [])
         )
         results = {}
-        plans = self._cpc_plan(todo, rules, coder, results)
+        plans = self._cpc_plan(Target, todo, rules, coder, facts, results)
         self._cpc_number(plans, coder, results, preview)
-        lines = []
-        for record in records:
-            if record.id not in results:
-                continue
-            new, reason = results[record.id]
-            lines.append(
-                {
-                    "record": record,
-                    "old": old_codes[record.id] or False,
-                    "new": new,
-                    "reason": reason,
-                }
-            )
+        lines = [
+            {
+                "record": Target.browse(rid),
+                "old": facts[rid]["code"] or False,
+                "new": results[rid][0],
+                "reason": results[rid][1],
+            }
+            for rid in ids
+            if rid in results
+        ]
         if not preview:
             history = coder.write_codes(
                 {line["record"].id: line["new"] for line in lines if line["new"]},
-                old_codes,
+                facts,
             )
             if history:
                 self.env["classification.code.history"].sudo().create(
@@ -291,7 +292,7 @@ class ClassificationCodingRule(models.Model):
         return lines
 
     @api.model
-    def _cpc_plan(self, records, rules, coder, results):
+    def _cpc_plan(self, Target, ids, rules, coder, facts, results):
         """Give each record its rule and the prefix its parts make.
 
         Returns {(rule, sequence key): [(record id, code template), ...]}; the
@@ -299,57 +300,65 @@ class ClassificationCodingRule(models.Model):
         ``results`` with the reason.
         """
         plans = defaultdict(list)
-        left = records
-        env_company = self.env.company
+        left = list(ids)
+        env_company = self.env.company.id
         for rule in rules:
             if not left:
                 break
-            scoped = left.filtered(
-                lambda r, rule=rule: (
-                    not rule.company_id
-                    or (coder.company(r) or env_company) == rule.company_id
-                )
-            )
+            rule_company = rule.company_id.id
+            scoped = [
+                rid
+                for rid in left
+                if not rule_company
+                or (facts[rid]["company_id"] or env_company) == rule_company
+            ]
             if not scoped:
                 continue
             domain = rule._domain_list()
             taken = (
-                scoped.search(AND([[("id", "in", scoped.ids)], domain]))
+                set(Target.search(AND([[("id", "in", scoped)], domain])).ids)
                 if domain
-                else scoped
+                else set(scoped)
             )
             if not taken:
                 continue
-            left -= taken
-            rule._cpc_prefixes(taken, coder, plans, results)
-        for record in left:
-            results[record.id] = (
-                False,
-                self.env._("No coding rule applies to this record."),
+            left = [rid for rid in left if rid not in taken]
+            rule._cpc_prefixes(
+                [rid for rid in scoped if rid in taken], coder, facts, plans, results
             )
+        reason = self.env._("No coding rule applies to this record.")
+        for rid in left:
+            results[rid] = (False, reason)
         return plans
 
-    def _cpc_prefixes(self, records, coder, plans, results):
+    def _cpc_prefixes(self, ids, coder, facts, plans, results):
         self.ensure_one()
-        parts = self.part_ids
-        dates = {}
-        for record in records:
+        Company = self.env["res.company"]
+        env_company = self.env.company.id
+        companies = {facts[rid]["company_id"] or env_company for rid in ids}
+        dates = {cid: self._cpc_today(Company.browse(cid)) for cid in companies}
+        # Per part: (text or None, key or None, {record id: (text, missing)}).
+        columns = []
+        for part in self.part_ids:
+            if part.kind in ("text", "separator"):
+                columns.append((part.value or "", part.value or "", None))
+            elif part.kind == "sequence":
+                columns.append((SEQUENCE_MARK, SEQUENCE_MARK, None))
+            elif part.kind in ("year", "year_month"):
+                columns.append((part.kind, None, None))
+            else:
+                columns.append((None, None, part._cpc_values(ids, coder, facts)))
+        for rid in ids:
+            today = dates[facts[rid]["company_id"] or env_company]
             pieces, key_pieces, missing = [], [], None
-            company = coder.company(record) or self.env.company
-            if company not in dates:
-                dates[company] = self._cpc_today(company)
-            today = dates[company]
-            for part in parts:
-                if part.kind in ("text", "separator"):
-                    text = part.value or ""
+            for text, key, values in columns:
+                if values is not None:
+                    text, missing = values[rid]
                     key = text
-                elif part.kind == "sequence":
-                    text = SEQUENCE_MARK
-                    key = SEQUENCE_MARK
-                elif part.kind == "year":
+                elif text == "year":
                     text = f"{today.year:04d}"
                     key = text if self.restart in ("yearly", "monthly") else YEAR_MARK
-                elif part.kind == "year_month":
+                elif text == "year_month":
                     text = f"{today.year:04d}{today.month:02d}"
                     if self.restart == "monthly":
                         key = text
@@ -357,17 +366,14 @@ class ClassificationCodingRule(models.Model):
                         key = f"{today.year:04d}{MONTH_MARK}"
                     else:
                         key = YEAR_MARK + MONTH_MARK
-                else:
-                    text, missing = part._cpc_value(record, coder, company)
-                    key = text
                 if missing:
                     break
                 pieces.append(text)
                 key_pieces.append(key)
             if missing:
-                results[record.id] = (False, missing)
+                results[rid] = (False, missing)
                 continue
-            plans[(self, "".join(key_pieces))].append((record.id, "".join(pieces)))
+            plans[(self, "".join(key_pieces))].append((rid, "".join(pieces)))
 
     @api.model
     def _cpc_today(self, company):
@@ -553,41 +559,82 @@ class ClassificationCodingPart(models.Model):
                 )
             )
 
-    def _cpc_value(self, record, coder, company):
-        """(text, why it is missing) of this part for one record."""
+    def _cpc_values(self, ids, coder, facts):
+        """{record id: (text, why it is missing)} of this part, in bulk."""
         if self.kind == "scheme":
-            scheme = self.scheme_id.sudo()
-            field_name = scheme.field_name
-            category = record[field_name] if field_name in record._fields else None
-            if not category:
-                return "", self.env._(
-                    "No category in the scheme %(scheme)s.", scheme=scheme.name
-                )
-            if self.level:
-                ids = [int(i) for i in category.parent_path.split("/") if i]
-                if len(ids) < self.level:
-                    return "", self.env._(
-                        "The category %(category)s of the scheme %(scheme)s has no "
-                        "level %(level)s.",
-                        category=category.complete_code,
-                        scheme=scheme.name,
-                        level=self.level,
-                    )
-                category = category.browse(ids[self.level - 1])
-            return (category.complete_code if self.full_path else category.code), None
+            return self._cpc_scheme_values(ids, coder)
         if self.kind == "product_category":
-            code = record.categ_id.code
-            if not code:
-                return "", self.env._(
-                    "The product category %(category)s has no code.",
-                    category=record.categ_id.display_name,
-                )
-            return code, None
+            return self._cpc_product_category_values(ids, coder)
         if self.kind == "value_tier":
-            tier = record.with_company(company).value_tier_id
-            if not tier:
-                return "", self.env._(
-                    "No value tier in %(company)s yet.", company=company.name
+            return self._cpc_tier_values(ids, coder, facts)
+        return dict.fromkeys(ids, ("", None))
+
+    def _cpc_scheme_values(self, ids, coder):
+        scheme = self.scheme_id.sudo()
+        by_record = coder.column_values(ids, scheme.field_name)
+        Category = self.env["classification.category"].sudo()
+        texts = {}
+        for own in Category.browse(set(by_record.values()) - {None}):
+            category = own
+            if self.level:
+                path = [int(i) for i in own.parent_path.split("/") if i]
+                if len(path) < self.level:
+                    texts[own.id] = (
+                        "",
+                        self.env._(
+                            "The category %(category)s of the scheme %(scheme)s has "
+                            "no level %(level)s.",
+                            category=own.complete_code,
+                            scheme=scheme.name,
+                            level=self.level,
+                        ),
+                    )
+                    continue
+                category = Category.browse(path[self.level - 1])
+            texts[own.id] = (
+                category.complete_code if self.full_path else category.code,
+                None,
+            )
+        missing = (
+            "",
+            self.env._("No category in the scheme %(scheme)s.", scheme=scheme.name),
+        )
+        return {rid: texts.get(by_record.get(rid), missing) for rid in ids}
+
+    def _cpc_product_category_values(self, ids, coder):
+        by_record = coder.column_values(ids, "categ_id")
+        texts = {}
+        for category in (
+            self.env["product.category"].sudo().browse(set(by_record.values()) - {None})
+        ):
+            texts[category.id] = (
+                (category.code, None)
+                if category.code
+                else (
+                    "",
+                    self.env._(
+                        "The product category %(category)s has no code.",
+                        category=category.display_name,
+                    ),
                 )
-            return tier.code, None
-        return "", None
+            )
+        return {rid: texts.get(by_record.get(rid), ("", "")) for rid in ids}
+
+    def _cpc_tier_values(self, ids, coder, facts):
+        # Value tiers are per company (company-dependent): read in each.
+        env_company = self.env.company.id
+        by_company = defaultdict(list)
+        for rid in ids:
+            by_company[facts[rid]["company_id"] or env_company].append(rid)
+        result = {}
+        Partner = self.env["res.partner"].sudo()
+        for company_id, company_ids in by_company.items():
+            company = self.env["res.company"].browse(company_id)
+            missing = (
+                "",
+                self.env._("No value tier in %(company)s yet.", company=company.name),
+            )
+            for partner in Partner.with_company(company).browse(company_ids):
+                tier = partner.value_tier_id
+                result[partner.id] = (tier.code, None) if tier else missing
+        return result

@@ -26,18 +26,30 @@ class ProductCoder:
     def __init__(self, env):
         self.env = env
 
-    def company(self, record):
-        return record.company_id
-
-    def current_codes(self, templates):
+    def facts(self, ids):
+        """{id: {"code", "company_id"}}: a template's code is its Product Code,
+        else the Internal Reference of its first variant that has one (codes
+        given before the addon count: they are not replaced)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT t.id, COALESCE(NULLIF(t.cpc_code, ''), NULLIF(t.default_code, ''), (
+                       SELECT p.default_code FROM product_product p
+                        WHERE p.product_tmpl_id = t.id AND p.default_code <> ''
+                        ORDER BY p.id LIMIT 1)),
+                   t.company_id
+              FROM product_template t WHERE t.id = ANY(%s)
+            """,
+            [list(ids)],
+        )
         return {
-            template.id: template.cpc_code
-            or template.default_code
-            or template.with_context(active_test=False)
-            .product_variant_ids[:1]
-            .default_code
-            for template in templates
+            rid: {"code": code, "company_id": company_id}
+            for rid, code, company_id in self.env.cr.fetchall()
         }
+
+    def column_values(self, ids, column):
+        self.env["product.template"].flush_model([column])
+        return coding.column_values(self.env.cr, "product_template", column, ids)
 
     def codes_in_use(self, codes):
         used = coding.codes_in_use(self.env.cr, "product_template", "cpc_code", codes)
@@ -55,7 +67,7 @@ class ProductCoder:
         )
         return used | {row[0] for row in self.env.cr.fetchall()}
 
-    def write_codes(self, mapping, old_codes):
+    def write_codes(self, mapping, facts):
         if not mapping:
             return []
         self.env.flush_all()
@@ -74,13 +86,13 @@ class ProductCoder:
         Template = self.env["product.template"]
         for template_id, code in mapping.items():
             rows = variants[template_id]
-            company_id = Template.browse(template_id).company_id.id
-            if old_codes.get(template_id):
+            company_id = facts[template_id]["company_id"]
+            if facts[template_id]["code"]:
                 history.append(
                     {
                         "res_model": "product.template",
                         "res_id": template_id,
-                        "old_code": old_codes[template_id],
+                        "old_code": facts[template_id]["code"],
                         "new_code": code,
                         "company_id": company_id,
                     }

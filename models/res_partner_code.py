@@ -19,16 +19,26 @@ class PartnerCoder:
     def __init__(self, env):
         self.env = env
 
-    def company(self, record):
-        return record.company_id
+    def facts(self, ids):
+        """{id: {"code", "company_id"}} of the records, from the database."""
+        self.env["res.partner"].flush_model(["ref", "company_id"])
+        self.env.cr.execute(
+            "SELECT id, ref, company_id FROM res_partner WHERE id = ANY(%s)",
+            [list(ids)],
+        )
+        return {
+            rid: {"code": code, "company_id": company_id}
+            for rid, code, company_id in self.env.cr.fetchall()
+        }
 
-    def current_codes(self, records):
-        return {record.id: record.ref for record in records}
+    def column_values(self, ids, column):
+        self.env["res.partner"].flush_model([column])
+        return coding.column_values(self.env.cr, self.table, column, ids)
 
     def codes_in_use(self, codes):
         return coding.codes_in_use(self.env.cr, self.table, self.column, codes)
 
-    def write_codes(self, mapping, old_codes):
+    def write_codes(self, mapping, facts):
         """Write the codes; returns the history rows of the codes replaced."""
         if not mapping:
             return []
@@ -43,12 +53,12 @@ class PartnerCoder:
             {
                 "res_model": self.model_name,
                 "res_id": rid,
-                "old_code": old_codes[rid],
+                "old_code": facts[rid]["code"],
                 "new_code": code,
-                "company_id": records.browse(rid).company_id.id,
+                "company_id": facts[rid]["company_id"],
             }
             for rid, code in mapping.items()
-            if old_codes.get(rid)
+            if facts[rid]["code"]
         ]
 
 

@@ -561,6 +561,16 @@ class TestCodingAccess(CodingCase):
         )
 
     def test_accountant_and_stock_user_create_with_auto_coding(self):
+        accountant = new_test_user(
+            self.env,
+            login="cpc_code_accountant",
+            groups="account.group_account_invoice,base.group_partner_manager",
+        )
+        # Inventory and product people create products without any right of
+        # this addon's groups.
+        product_manager = new_test_user(
+            self.env, login="cpc_code_products", groups="base.group_user,product.group_product_manager"
+        )
         self._rule(
             [{"kind": "text", "value": "AUTO"}, {"kind": "sequence"}],
             auto_assign=True,
@@ -570,16 +580,6 @@ class TestCodingAccess(CodingCase):
             [{"kind": "text", "value": "PRD"}, {"kind": "sequence"}],
             auto_assign=True,
             applies_to="product",
-        )
-        accountant = new_test_user(
-            self.env,
-            login="cpc_code_accountant",
-            groups="account.group_account_invoice,base.group_partner_manager",
-        )
-        # Inventory and product people create products without any right of
-        # this addon's groups.
-        product_manager = new_test_user(
-            self.env, login="cpc_code_products", groups="product.group_product_manager"
         )
         partner = (
             self.env["res.partner"].with_user(accountant).create({"name": "Billed"})
