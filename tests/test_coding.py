@@ -569,7 +569,9 @@ class TestCodingAccess(CodingCase):
         # Inventory and product people create products without any right of
         # this addon's groups.
         product_manager = new_test_user(
-            self.env, login="cpc_code_products", groups="base.group_user,product.group_product_manager"
+            self.env,
+            login="cpc_code_products",
+            groups="base.group_user,product.group_product_manager",
         )
         self._rule(
             [{"kind": "text", "value": "AUTO"}, {"kind": "sequence"}],
