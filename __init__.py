@@ -10,3 +10,5 @@ def uninstall_hook(env):
     env["ir.model.fields"].search(
         [("name", "=like", "x_cpc_scheme%"), ("state", "=", "manual")]
     ).unlink()
+    # The numberings of coding rules go with them.
+    env["ir.sequence"].search([("code", "=like", "cpc.coding.%")]).unlink()

@@ -20,6 +20,7 @@
         "data/partner_rfm_segment_data.xml",
         "data/ir_cron_data.xml",
         "data/classification_scheme_data.xml",
+        "data/coding_data.xml",
         "views/partner_classification_views.xml",
         "views/partner_classification_history_views.xml",
         "views/partner_value_tier_views.xml",
@@ -32,7 +33,9 @@
         "views/res_config_settings_views.xml",
         "wizards/partner_classification_wizard_views.xml",
         "wizards/classification_import_wizard_views.xml",
+        "wizards/classification_coding_wizard_views.xml",
         "views/customer_product_classification_menus.xml",
+        "views/classification_coding_views.xml",
     ],
     "external_dependencies": {"python": ["openpyxl", "xlrd"]},
     "assets": {

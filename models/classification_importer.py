@@ -272,6 +272,10 @@ class ClassificationImporter(models.AbstractModel):
                 continue
             label = str(value).strip()
             key = label.casefold()
+            if key == "code":
+                # The codes coding rules give are References: "code" is the
+                # same column under the name people know it by.
+                key = "reference"
             if cell_kind != spreadsheet.TEXT:
                 errors.append(
                     self.env._(

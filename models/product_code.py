@@ -1,0 +1,415 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+from odoo.tools import SQL
+
+from ..utils import coding
+from ..utils.codes import code_error, duplicate_codes, trim_code
+
+# Variants of a template with several take its code and this suffix, numbered
+# in the order they were created (archived ones keep theirs): ABC-0001-01.
+VARIANT_SUFFIX = "-{:02d}"
+
+
+class ProductCoder:
+    """Where the code of a product lives: the template's Product Code, and
+    the Internal Reference of its variants (the code itself for a single
+    variant, the code and a suffix for each of several, see VARIANT_SUFFIX);
+    Odoo shows a single variant's reference on the template."""
+
+    kind = "product"
+    model_name = "product.template"
+
+    def __init__(self, env):
+        self.env = env
+
+    def facts(self, ids):
+        """{id: {"code", "company_id"}}: a template's code is its Product Code,
+        else the Internal Reference of its first variant that has one (codes
+        given before the addon count: they are not replaced)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT t.id, COALESCE(NULLIF(t.cpc_code, ''), NULLIF(t.default_code, ''), (
+                       SELECT p.default_code FROM product_product p
+                        WHERE p.product_tmpl_id = t.id AND p.default_code <> ''
+                        ORDER BY p.id LIMIT 1)),
+                   t.company_id
+              FROM product_template t WHERE t.id = ANY(%s)
+            """,
+            [list(ids)],
+        )
+        return {
+            rid: {"code": code, "company_id": company_id}
+            for rid, code, company_id in self.env.cr.fetchall()
+        }
+
+    def column_values(self, ids, column):
+        self.env["product.template"].flush_model([column])
+        return coding.column_values(self.env.cr, "product_template", column, ids)
+
+    def codes_in_use(self, codes):
+        used = coding.codes_in_use(self.env.cr, "product_template", "cpc_code", codes)
+        used |= coding.codes_in_use(
+            self.env.cr, "product_product", "default_code", codes
+        )
+        # A base whose variant codes are taken is taken.
+        self.env.cr.execute(
+            SQL(
+                "SELECT DISTINCT regexp_replace(default_code, '-[0-9]+$', '') "
+                "FROM product_product WHERE default_code ~ '-[0-9]+$' "
+                "AND regexp_replace(default_code, '-[0-9]+$', '') = ANY(%s)",
+                list(codes),
+            )
+        )
+        return used | {row[0] for row in self.env.cr.fetchall()}
+
+    def write_codes(self, mapping, facts):
+        if not mapping:
+            return []
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT product_tmpl_id, id, default_code, active FROM product_product "
+                "WHERE product_tmpl_id = ANY(%s) ORDER BY product_tmpl_id, id",
+                list(mapping),
+            )
+        )
+        variants = defaultdict(list)
+        for template_id, variant_id, old, active in cr.fetchall():
+            variants[template_id].append((variant_id, old, active))
+        variant_codes, template_codes, history = {}, {}, []
+        Template = self.env["product.template"]
+        for template_id, code in mapping.items():
+            rows = variants[template_id]
+            company_id = facts[template_id]["company_id"]
+            if facts[template_id]["code"]:
+                history.append(
+                    {
+                        "res_model": "product.template",
+                        "res_id": template_id,
+                        "old_code": facts[template_id]["code"],
+                        "new_code": code,
+                        "company_id": company_id,
+                    }
+                )
+            for index, (variant_id, old, __) in enumerate(rows, start=1):
+                new = code if len(rows) == 1 else code + VARIANT_SUFFIX.format(index)
+                variant_codes[variant_id] = new
+                if old and old != new:
+                    history.append(
+                        {
+                            "res_model": "product.product",
+                            "res_id": variant_id,
+                            "old_code": old,
+                            "new_code": new,
+                            "company_id": company_id,
+                        }
+                    )
+            active = [row for row in rows if row[2]]
+            # Odoo shows the reference of a template's only active variant.
+            template_codes[template_id] = (
+                variant_codes[active[0][0]] if len(active) == 1 else None
+            )
+        uid = self.env.uid
+        coding.update_values(cr, "product_template", "cpc_code", mapping, uid)
+        coding.update_values(cr, "product_product", "default_code", variant_codes, uid)
+        coding.update_values(
+            cr,
+            "product_template",
+            "default_code",
+            {tid: code for tid, code in template_codes.items() if code},
+            uid,
+        )
+        Template.browse(list(mapping)).invalidate_recordset(
+            ["cpc_code", "default_code", "write_date", "write_uid"]
+        )
+        self.env["product.product"].browse(list(variant_codes)).invalidate_recordset(
+            ["default_code", "write_date", "write_uid"]
+        )
+        return history
+
+
+class ProductCategory(models.Model):
+    _inherit = "product.category"
+
+    code = fields.Char(
+        help="Short code of the category, for product codes built by coding rules; "
+        "unique without regard to case.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([trim_code(vals) for vals in vals_list])
+
+    def write(self, vals):
+        return super().write(trim_code(vals))
+
+    @api.constrains("code")
+    def _check_code(self):
+        coded = self.filtered("code")
+        for category in coded:
+            error = code_error(self.env, category.code, category.display_name)
+            if error:
+                raise ValidationError(error)
+        if not coded:
+            return
+        rows = [
+            (False, code, count)
+            for code, count in self.sudo()._read_group(
+                [("code", "!=", False)], ["code"], ["__count"]
+            )
+        ]  # product categories are shared by every company
+        clashes = duplicate_codes(rows)
+        for category in coded:
+            if (False, category.code.casefold()) in clashes:
+                raise ValidationError(
+                    self.env._(
+                        "Another product category already has the code %(code)s "
+                        "(case is ignored): choose another code for %(category)s.",
+                        code=category.code,
+                        category=category.display_name,
+                    )
+                )
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    cpc_code = fields.Char(
+        string="Product Code",
+        copy=False,
+        readonly=True,
+        index=True,
+        help="The code a coding rule gave this product; its variants' Internal "
+        "References are built from it.",
+    )
+    default_code = fields.Char(copy=False)
+    cpc_former_code = fields.Char(
+        string="Former Code",
+        compute="_compute_cpc_former_code",
+        search="_search_cpc_former_code",
+        help="A code this product or one of its variants had before it was re-coded.",
+    )
+
+    def _compute_cpc_former_code(self):
+        for template in self:
+            template.cpc_former_code = False
+
+    def _search_cpc_former_code(self, operator, value):
+        if operator not in ("=", "ilike", "=ilike", "like", "=like"):
+            return expression.FALSE_DOMAIN
+        History = self.env["classification.code.history"]
+        return [
+            "|",
+            ("id", "in", History._cpc_record_ids(self._name, operator, value)),
+            (
+                "product_variant_ids",
+                "in",
+                History._cpc_record_ids("product.product", operator, value),
+            ),
+        ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        templates = super().create(vals_list)
+        if self.env["classification.coding.rule"]._auto_rule_companies(self._name):
+            uncoded = templates.filtered(
+                lambda t: not t.default_code and not t.product_variant_ids.default_code
+            )
+            if uncoded:
+                self.env["classification.coding.rule"]._cpc_code(
+                    uncoded, auto_only=True
+                )
+        return templates
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        domain = super()._search_display_name(operator, value)
+        if operator in ("=", "ilike", "=ilike") and isinstance(value, str) and value:
+            History = self.env["classification.code.history"]
+            ids = History._cpc_record_ids(self._name, operator, value)
+            variant_ids = History._cpc_record_ids("product.product", operator, value)
+            extra = []
+            if ids:
+                extra.append([("id", "in", ids)])
+            if variant_ids:
+                extra.append([("product_variant_ids", "in", variant_ids)])
+            if extra:
+                domain = expression.OR([domain, *extra])
+        return domain
+
+    def _cpc_coder(self):
+        return ProductCoder(self.env)
+
+    def _cpc_code_carriers(self):
+        return self
+
+    @api.model
+    def _cpc_uncoded_domain(self):
+        return [("cpc_code", "=", False), ("default_code", "=", False)]
+
+    def action_cpc_code(self):
+        return self.env["classification.coding.wizard"]._cpc_open_for(self)
+
+
+class ProductProduct(models.Model):
+    _inherit = "product.product"
+
+    default_code = fields.Char(copy=False)
+    # The company of the template, on the variant's own row: the unique index
+    # of Internal References needs it there.
+    cpc_company_id = fields.Many2one(
+        related="product_tmpl_id.company_id",
+        string="Company of the Code",
+        store=True,
+        index=True,
+    )
+    cpc_code_collision = fields.Boolean(
+        string="Code Collision",
+        readonly=True,
+        copy=False,
+        help="This Internal Reference was already another product's when the addon "
+        "was installed: change one of them. Until then the database does not hold "
+        "it unique.",
+    )
+
+    def init(self):
+        res = super().init()
+        # The related column is computed after init: the index needs it now.
+        self.env.cr.execute(
+            """
+            UPDATE product_product p SET cpc_company_id = t.company_id
+              FROM product_template t
+             WHERE t.id = p.product_tmpl_id
+               AND p.cpc_company_id IS DISTINCT FROM t.company_id
+            """
+        )
+        coding.ensure_unique_indexes(
+            self.env.cr, "product_product", "default_code", "cpc_company_id"
+        )
+        return res
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("default_code") for vals in vals_list):
+            Template = self.env["product.template"]
+            self._cpc_check_codes_free(
+                [
+                    (
+                        None,
+                        Template.browse(vals.get("product_tmpl_id")).company_id.id,
+                        vals.get("default_code"),
+                    )
+                    for vals in vals_list
+                ]
+            )
+        products = super().create(vals_list)
+        products._cpc_code_new_variants()
+        return products
+
+    def _cpc_code_new_variants(self):
+        """A variant added to a coded template gets the next suffix; codes
+        already given stay as they are."""
+        new = self.filtered(lambda p: not p.default_code and p.product_tmpl_id.cpc_code)
+        if not new:
+            return
+        for product in new.sudo():
+            template = product.product_tmpl_id
+            siblings = template.with_context(active_test=False).product_variant_ids
+            used = set(siblings.mapped("default_code"))
+            index = len(siblings)
+            code = template.cpc_code + VARIANT_SUFFIX.format(index)
+            while code in used or self._cpc_code_taken(code):
+                index += 1
+                code = template.cpc_code + VARIANT_SUFFIX.format(index)
+            product.default_code = code
+
+    @api.model
+    def _cpc_code_taken(self, code):
+        return bool(
+            coding.codes_in_use(self.env.cr, "product_product", "default_code", [code])
+        )
+
+    def write(self, vals):
+        if "default_code" not in vals:
+            return super().write(vals)
+        code = vals["default_code"]
+        changed = self.filtered(lambda p: p.default_code != (code or False))
+        if changed:
+            self._cpc_check_codes_free(
+                [(product.id, product.cpc_company_id.id, code) for product in changed]
+            )
+        res = super().write(vals)
+        if changed:
+            changed.flush_recordset(["default_code"])
+            coding.refresh_collisions(
+                self.env.cr,
+                "product_product",
+                "default_code",
+                "cpc_company_id",
+                ids=changed.ids,
+            )
+            self.env["product.product"].invalidate_model(["cpc_code_collision"])
+        return res
+
+    @api.model
+    def _cpc_check_codes_free(self, rows):
+        self.env["product.product"].flush_model(["default_code", "cpc_company_id"])
+        clash = coding.first_clash(
+            self.env.cr, "product_product", "default_code", "cpc_company_id", rows
+        )
+        if clash:
+            code, other_id = clash
+            raise ValidationError(
+                self.env._(
+                    "The Internal Reference %(code)s is already the code of "
+                    "%(other)s: codes are unique within a company, and a product "
+                    "shared between companies has a code no other product has.",
+                    code=code,
+                    other=coding.record_label(self.browse(other_id)),
+                )
+            )
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        domain = super()._search_display_name(operator, value)
+        if operator in ("=", "ilike", "=ilike") and isinstance(value, str) and value:
+            ids = self.env["classification.code.history"]._cpc_record_ids(
+                self._name, operator, value
+            )
+            if ids:
+                domain = expression.OR([domain, [("id", "in", ids)]])
+        return domain
+
+    @api.model
+    def name_search(self, name="", args=None, operator="ilike", limit=100):
+        # Odoo's search of variants looks at default_code, barcode and name
+        # itself, not through _search_display_name: former codes are added.
+        result = super().name_search(name, args, operator, limit)
+        if (
+            not name
+            or operator not in ("=", "ilike", "=ilike")
+            or (limit and len(result) >= limit)
+        ):
+            return result
+        ids = self.env["classification.code.history"]._cpc_record_ids(
+            self._name, operator, name
+        )
+        found = {product_id for product_id, __ in result}
+        extra = (
+            self.search_fetch(
+                expression.AND(
+                    [args or [], [("id", "in", ids), ("id", "not in", list(found))]]
+                ),
+                ["display_name"],
+                limit=limit and limit - len(result),
+            )
+            if ids
+            else self.browse()
+        )
+        return result + [(product.id, product.display_name) for product in extra.sudo()]

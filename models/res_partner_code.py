@@ -1,0 +1,207 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+
+from ..utils import coding
+
+
+class PartnerCoder:
+    """Where the code of a customer lives: the Reference of the commercial
+    partner (contacts show their company's, see cpc_company_code)."""
+
+    kind = "partner"
+    model_name = "res.partner"
+    table = "res_partner"
+    column = "ref"
+    company_column = "company_id"
+
+    def __init__(self, env):
+        self.env = env
+
+    def facts(self, ids):
+        """{id: {"code", "company_id"}} of the records, from the database."""
+        self.env["res.partner"].flush_model(["ref", "company_id"])
+        self.env.cr.execute(
+            "SELECT id, ref, company_id FROM res_partner WHERE id = ANY(%s)",
+            [list(ids)],
+        )
+        return {
+            rid: {"code": code, "company_id": company_id}
+            for rid, code, company_id in self.env.cr.fetchall()
+        }
+
+    def column_values(self, ids, column):
+        self.env["res.partner"].flush_model([column])
+        return coding.column_values(self.env.cr, self.table, column, ids)
+
+    def codes_in_use(self, codes):
+        return coding.codes_in_use(self.env.cr, self.table, self.column, codes)
+
+    def write_codes(self, mapping, facts):
+        """Write the codes; returns the history rows of the codes replaced."""
+        if not mapping:
+            return []
+        Partner = self.env["res.partner"]
+        Partner.flush_model(["ref"])
+        coding.update_values(
+            self.env.cr, self.table, self.column, mapping, self.env.uid
+        )
+        records = Partner.browse(list(mapping))
+        records.invalidate_recordset(["ref", "write_date", "write_uid"])
+        return [
+            {
+                "res_model": self.model_name,
+                "res_id": rid,
+                "old_code": facts[rid]["code"],
+                "new_code": code,
+                "company_id": facts[rid]["company_id"],
+            }
+            for rid, code in mapping.items()
+            if facts[rid]["code"]
+        ]
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # A duplicate would carry the same code: it gets its own, or none.
+    ref = fields.Char(copy=False)
+    cpc_code_collision = fields.Boolean(
+        string="Code Collision",
+        readonly=True,
+        copy=False,
+        help="This Reference was already another record's when the addon was "
+        "installed: change one of them. Until then the database does not hold "
+        "it unique.",
+    )
+    cpc_company_code = fields.Char(
+        related="commercial_partner_id.ref",
+        string="Company Code",
+        help="The code of the company this contact works for.",
+    )
+    cpc_former_code = fields.Char(
+        string="Former Code",
+        compute="_compute_cpc_former_code",
+        search="_search_cpc_former_code",
+        help="A code this record had before it was re-coded.",
+    )
+
+    def init(self):
+        res = super().init()
+        coding.ensure_unique_indexes(self.env.cr, "res_partner", "ref", "company_id")
+        return res
+
+    def _compute_cpc_former_code(self):
+        History = self.env["classification.code.history"].sudo()
+        lines = History.search_fetch(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids)],
+            ["res_id", "old_code"],
+        )
+        by_record = {}
+        for line in lines:
+            by_record.setdefault(line.res_id, line.old_code)
+        for partner in self:
+            partner.cpc_former_code = by_record.get(partner.id, False)
+
+    def _search_cpc_former_code(self, operator, value):
+        if operator not in ("=", "ilike", "=ilike", "like", "=like", "in"):
+            return expression.FALSE_DOMAIN
+        ids = self.env["classification.code.history"]._cpc_record_ids(
+            self._name, operator, value
+        )
+        return [("id", "in", ids)]
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        domain = super()._search_display_name(operator, value)
+        if operator in ("=", "ilike", "=ilike") and isinstance(value, str) and value:
+            ids = self.env["classification.code.history"]._cpc_record_ids(
+                self._name, operator, value
+            )
+            if ids:
+                domain = expression.OR([domain, [("id", "in", ids)]])
+        return domain
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("ref") for vals in vals_list):
+            self._cpc_check_codes_free(
+                [(None, vals.get("company_id"), vals.get("ref")) for vals in vals_list]
+            )
+        partners = super().create(vals_list)
+        if self.env["classification.coding.rule"]._auto_rule_companies(self._name):
+            partners._cpc_auto_code()
+        return partners
+
+    def write(self, vals):
+        if "ref" not in vals and "company_id" not in vals:
+            return super().write(vals)
+        code = vals.get("ref", False)
+        changed = self.filtered(
+            lambda partner: (
+                ("ref" in vals and partner.ref != (code or False))
+                or (
+                    "company_id" in vals and partner.company_id.id != vals["company_id"]
+                )
+            )
+        )
+        if changed:
+            self._cpc_check_codes_free(
+                [
+                    (
+                        partner.id,
+                        vals.get("company_id", partner.company_id.id),
+                        code if "ref" in vals else partner.ref,
+                    )
+                    for partner in changed
+                ]
+            )
+        res = super().write(vals)
+        if changed:
+            changed.flush_recordset(["ref", "company_id"])
+            coding.refresh_collisions(
+                self.env.cr, "res_partner", "ref", "company_id", ids=changed.ids
+            )
+            self.env["res.partner"].invalidate_model(["cpc_code_collision"])
+        return res
+
+    @api.model
+    def _cpc_check_codes_free(self, rows):
+        """A person typing another record's code is told whose it is (the
+        database refuses it too, but without naming anyone)."""
+        self.env["res.partner"].flush_model(["ref", "company_id"])
+        clash = coding.first_clash(
+            self.env.cr, "res_partner", "ref", "company_id", rows
+        )
+        if clash:
+            code, other_id = clash
+            raise ValidationError(
+                self.env._(
+                    "The Reference %(code)s is already the code of %(other)s: codes "
+                    "are unique within a company, and a contact shared between "
+                    "companies has a code no other contact has.",
+                    code=code,
+                    other=coding.record_label(self.browse(other_id)),
+                )
+            )
+
+    def _cpc_coder(self):
+        return PartnerCoder(self.env)
+
+    def _cpc_auto_code(self):
+        """Code new customers by the rules that code new records."""
+        carriers = self._cpc_carriers().filtered(lambda partner: not partner.ref)
+        if carriers:
+            self.env["classification.coding.rule"]._cpc_code(carriers, auto_only=True)
+
+    def _cpc_code_carriers(self):
+        """The records that carry the codes of these: their companies."""
+        return self.commercial_partner_id
+
+    @api.model
+    def _cpc_uncoded_domain(self):
+        return [*self._cpc_carrier_domain(), ("ref", "in", (False, ""))]
+
+    def action_cpc_code(self):
+        return self.env["classification.coding.wizard"]._cpc_open_for(self)
