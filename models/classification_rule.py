@@ -259,7 +259,12 @@ class ClassificationRule(models.Model):
             names = [labels[self[criterion]]] if self[criterion] else []
         else:
             # As the user: names of values their record rules hide stay hidden.
-            names = self[CRITERION_VALUES[criterion]].mapped("display_name")
+            # Product categories by their path, the rest by name ("上海市", not
+            # "上海市 (CN)").
+            values = self[CRITERION_VALUES[criterion]]
+            names = values.mapped(
+                "display_name" if criterion == "product_category" else "name"
+            )
         if not names:
             return "…"
         if len(names) > CONDITION_VALUES_SHOWN + 1:
