@@ -300,9 +300,13 @@ class ClassificationRule(models.Model):
                 criterion=subject,
                 low=self._format_bound(low),
             )
-        values = self._condition_values()
         if self.criterion == "company_type":
-            return self.env._("customer is a %(type)s", type=values.lower())
+            if self.company_type == "person":
+                return self.env._("customer is an individual")
+            if self.company_type == "company":
+                return self.env._("customer is a company")
+            return self.env._("customer is …")
+        values = self._condition_values()
         if self.criterion == "product_category":
             values = self.env._("%(categories)s (or below)", categories=values)
         if self.operator == "not_in" and self.criterion in NEGATABLE:
