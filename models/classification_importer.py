@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from odoo import Command, api, models
 from odoo.exceptions import UserError
@@ -425,30 +425,24 @@ class ClassificationImporter(models.AbstractModel):
 
     def _changes(self, record, placed):
         """What the row changes, scheme by scheme, as "old → new"; and whether
-        it changes anything."""
-        parts, changed = [], False
+        it changes anything. Schemes the row leaves as they are go unsaid."""
+        parts = []
         for scheme, categories in placed.items():
             # As superuser: the record's own categories, whoever reads them.
-            current = record.sudo()[scheme.field_name]
-            new = ", ".join(categories.mapped("complete_name"))
+            current = record.sudo()[scheme.field_name].with_env(self.env)
             if current == categories:
-                parts.append(
-                    self.env._(
-                        "%(scheme)s: %(new)s (unchanged)", scheme=scheme.name, new=new
-                    )
-                )
                 continue
-            changed = True
             parts.append(
                 self.env._(
                     "%(scheme)s: %(old)s → %(new)s",
                     scheme=scheme.name,
-                    old=", ".join(current.with_env(self.env).mapped("complete_name"))
-                    or "—",
-                    new=new,
+                    old=", ".join(current.mapped("complete_name")) or "—",
+                    new=", ".join(categories.mapped("complete_name")),
                 )
             )
-        return "; ".join(parts), changed
+        if not parts:
+            return self.env._("No change"), False
+        return "; ".join(parts), True
 
     @api.model
     def _preview_limit(self):
@@ -896,6 +890,27 @@ class ClassificationImporter(models.AbstractModel):
                     )
                 rows.append(row)
             batch.invalidate_recordset()
+        return self._template_unambiguous(Target, records, rows)
+
+    def _template_unambiguous(self, Target, records, rows):
+        """Give an external ID to the rows their reference and name do not
+        tell apart (two customers called Anna Kim, neither with a reference),
+        as Odoo's export does: the filled-in template must import back."""
+        names = Counter(row[2] for row in rows if not row[0])
+        references = Counter(row[1] for row in rows if row[1])
+        ambiguous = [
+            index
+            for index, row in enumerate(rows)
+            if not row[0]
+            and names[row[2]] > 1
+            and (not row[1] or references[row[1]] > 1)
+        ]
+        if ambiguous:
+            exported = Target.browse(
+                [records.ids[index] for index in ambiguous]
+            )._export_rows([["id"]])
+            for index, (xid,) in zip(ambiguous, exported, strict=True):
+                rows[index][0] = xid
         return rows
 
 
