@@ -415,7 +415,9 @@ class ClassificationImporter(models.AbstractModel):
                 )
                 plan[scheme.field_name][value].append(record.id)
             if not has_errors and len(preview) < preview_limit:
-                preview.append((number, record.display_name, *self._changes(record, placed)))
+                preview.append(
+                    (number, record.display_name, *self._changes(record, placed))
+                )
         return self._result(
             errors,
             rows=len(parsed),
@@ -499,8 +501,7 @@ class ClassificationImporter(models.AbstractModel):
                 ids = found[column].get(texts[column], [])
                 if not ids:
                     message = self.env._(
-                        "Row %(row)s: no record found whose %(column)s is "
-                        "%(value)s.",
+                        "Row %(row)s: no record found whose %(column)s is %(value)s.",
                         row=number,
                         column=column,
                         value=texts[column],
@@ -831,11 +832,14 @@ class ClassificationImporter(models.AbstractModel):
                 # list then only warns.
                 errorStyle="warning" if scheme.multiple else "stop",
                 error=self.env._(
-                    "Choose a category code of %(scheme)s from the list%(several)s.",
+                    "Choose category codes of %(scheme)s from the list; separate "
+                    "several with ;.",
                     scheme=scheme.name,
-                    several=self.env._(", or several separated by ;")
-                    if scheme.multiple
-                    else "",
+                )
+                if scheme.multiple
+                else self.env._(
+                    "Choose a category code of %(scheme)s from the list.",
+                    scheme=scheme.name,
                 ),
             )
             column = get_column_letter(len(RECORD_COLUMNS) + index)
@@ -881,12 +885,18 @@ class ClassificationImporter(models.AbstractModel):
         rows = []
         for batch in split_every(TEMPLATE_BATCH, records.ids, Target.browse):
             for values in batch.read(fnames, load=None):
-                row = [xids.get(values["id"], ""), values[reference] or "", values["name"]]
+                row = [
+                    xids.get(values["id"], ""),
+                    values[reference] or "",
+                    values["name"],
+                ]
                 for scheme in schemes:
                     value = values[scheme.field_name] or []
                     ids = value if isinstance(value, list) else [value]
                     row.append(
-                        f"{VALUE_SEPARATOR} ".join(codes[cid] for cid in ids if cid in codes)
+                        f"{VALUE_SEPARATOR} ".join(
+                            codes[cid] for cid in ids if cid in codes
+                        )
                     )
                 rows.append(row)
             batch.invalidate_recordset()

@@ -134,10 +134,12 @@ class ClassificationRule(models.Model):
     product_type = fields.Selection(
         [("consu", "Goods"), ("service", "Service"), ("combo", "Combo")],
     )
-    min_value = fields.Float(string="From", help="Lowest value of the band, included.")
+    min_value = fields.Float(
+        string="Lower Bound", help="Lowest value of the band, included."
+    )
     max_value = fields.Float(
-        string="Up To",
-        help="Highest value of the band, excluded; leave 0 for no upper bound.",
+        string="Upper Bound",
+        help="Value the band stops below, excluded; leave 0 for no upper bound.",
     )
 
     @api.constrains("criterion", "scheme_id", "category_id")
@@ -213,7 +215,8 @@ class ClassificationRule(models.Model):
                 self.env._(
                     "The rule for %(category)s of the scheme %(scheme)s has a band "
                     "of %(criterion)s without bounds, which would match every "
-                    "record: fill in From, Up To (0: no upper bound) or both.",
+                    "record: fill in the lower bound, the upper bound (0: none) or "
+                    "both.",
                     **names,
                 )
             )

@@ -85,9 +85,12 @@ class TestRuleScreens(SchemeCase):
         self.assertEqual(self.Rule.new({}).display_name, "New Rule")
         arch = self.Rule.get_view(view_type="form")["arch"]
         self.assertIn("criterion != 'country_group'", arch)
-        self.assertIn('name="condition_text"', self.env[
-            "classification.scheme"
-        ].with_user(self.manager).get_view(view_type="form")["arch"])
+        self.assertIn(
+            'name="condition_text"',
+            self.env["classification.scheme"]
+            .with_user(self.manager)
+            .get_view(view_type="form")["arch"],
+        )
 
     def test_is_not_rule_places_every_other_country(self):
         china = self.env.ref("base.cn")
@@ -141,9 +144,7 @@ class TestCategoryScreens(SchemeCase):
         # The company, not its contacts, as the side panel counts.
         self.assertEqual(east.record_count, 1)
         action = east.action_open_records()
-        self.assertEqual(
-            self.env["res.partner"].search_count(action["domain"]), 1
-        )
+        self.assertEqual(self.env["res.partner"].search_count(action["domain"]), 1)
 
     def test_industry_only_in_a_scheme_of_industries(self):
         self.assertFalse(self.east.show_industry)
@@ -187,13 +188,12 @@ class TestImportScreens(SchemeCase):
         header = [cell.value for cell in sheet[1]]
         rows = {row[2]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
         twin_ids = {
-            row[0] for row in sheet.iter_rows(min_row=2, values_only=True)
+            row[0]
+            for row in sheet.iter_rows(min_row=2, values_only=True)
             if row[2] == "Twin"
         }
         self.assertEqual(len(twin_ids), 2, "each twin gets an external ID")
-        self.assertEqual(
-            {self.env.ref(xid).id for xid in twin_ids}, set(twins.ids)
-        )
+        self.assertEqual({self.env.ref(xid).id for xid in twin_ids}, set(twins.ids))
         acme = dict(zip(header, rows["Acme"], strict=True))
         self.assertEqual(acme["reference"], "C001")
         self.assertEqual(acme["TREGION"], "EAST-SH")
