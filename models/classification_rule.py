@@ -292,6 +292,8 @@ class ClassificationRule(models.Model):
                     low=self._format_bound(low),
                     high=self._format_bound(high),
                 )
+            if not low and not high:
+                return f"{subject} …"
             if high:
                 return self.env._(
                     "%(criterion)s under %(high)s",

@@ -85,6 +85,8 @@ class TestRuleScreens(SchemeCase):
         self.assertEqual(self.Rule.new({}).display_name, "New Rule")
         arch = self.Rule.get_view(view_type="form")["arch"]
         self.assertIn("criterion != 'country_group'", arch)
+        # A customer scheme's rule offers customer criteria only, and so on.
+        self.assertIn("'product_category', 'product_type', 'list_price'", arch)
         self.assertIn(
             'name="condition_text"',
             self.env["classification.scheme"]
