@@ -58,8 +58,23 @@ class ClassificationCategory(models.Model):
         help="Odoo's industry this category stands for, when the scheme classifies "
         "by industry.",
     )
+    show_industry = fields.Boolean(compute="_compute_show_industry")
+    synonyms = fields.Char(
+        translate=True,
+        help="Other names an import file may give the category, separated by "
+        "semicolons, e.g. Major Account; KA.",
+    )
+    tree_name = fields.Char(
+        string="Category",
+        compute="_compute_tree_name",
+        recursive=True,
+        help="The name, indented by the category's depth in the tree.",
+    )
     record_count = fields.Integer(
-        string="Classified Records", compute="_compute_record_count"
+        string="Classified",
+        compute="_compute_record_count",
+        help="Customers (companies and individuals, not their contacts) or "
+        "products in the category or below it.",
     )
 
     @api.depends("name", "parent_id.complete_name")
@@ -77,6 +92,28 @@ class ClassificationCategory(models.Model):
     def _compute_display_name(self):
         for category in self:
             category.display_name = category.complete_name
+
+    @api.depends("name", "parent_id.tree_name")
+    @api.depends_context("lang")
+    def _compute_tree_name(self):
+        # Em spaces: the list keeps them, where it folds ordinary ones.
+        for category in self:
+            depth, parent = 0, category.parent_id
+            while parent and depth < 50:
+                depth, parent = depth + 1, parent.parent_id
+            category.tree_name = "\u2003\u2003" * depth + (category.name or "")
+
+    @api.depends("scheme_id.applies_to", "scheme_id.rule_ids.criterion")
+    def _compute_show_industry(self):
+        # Odoo's industry only means something in a scheme of industries: one
+        # whose rules read it, or whose categories already name one.
+        for scheme in self.scheme_id:
+            categories = self.filtered(lambda c, s=scheme: c.scheme_id == s)
+            categories.show_industry = scheme.applies_to == "partner" and (
+                "industry" in scheme.rule_ids.mapped("criterion")
+                or bool(scheme.category_ids.filtered("industry_id"))
+            )
+        (self - self.filtered("scheme_id")).show_industry = False
 
     def _search_complete_name(self, operator, value):
         if operator not in ("ilike", "not ilike", "=", "!=", "like", "=ilike", "in"):
@@ -121,8 +158,13 @@ class ClassificationCategory(models.Model):
                 and scheme.field_name in Target._fields
                 and Target.has_access("read")
             ):
+                # The carriers, as the side panel counts: a company's contacts
+                # share its categories and would count it several times.
                 category.record_count = Target.search_count(
-                    [(scheme.field_name, "child_of", category._origin.id)]
+                    [
+                        *Target._cpc_carrier_domain(),
+                        (scheme.field_name, "child_of", category._origin.id),
+                    ]
                 )
             else:
                 category.record_count = 0
@@ -259,5 +301,8 @@ class ClassificationCategory(models.Model):
             "name": self.complete_name,
             "res_model": model,
             "view_mode": "list,form",
-            "domain": [("classification_category_ids", "child_of", self.id)],
+            "domain": [
+                *self.env[model]._cpc_carrier_domain(),
+                ("classification_category_ids", "child_of", self.id),
+            ],
         }

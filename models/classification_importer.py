@@ -1,10 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from odoo import Command, api, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
 from ..utils import locks, spreadsheet
 from .classification_scheme import SCHEME_TARGETS
@@ -12,6 +12,12 @@ from .classification_scheme import SCHEME_TARGETS
 # Columns naming the record, strongest first.
 RECORD_COLUMNS = ("external_id", "reference", "name")
 VALUE_SEPARATOR = ";"
+# Empty rows below the records that still offer the lists of codes.
+TEMPLATE_SPARE_ROWS = 500
+# Records read at once for the template.
+TEMPLATE_BATCH = 1000
+# Categories named in full when a file names an unknown one.
+CATEGORY_HINT_SIZE = 12
 # What "reference" means for each kind of record.
 REFERENCE_FIELDS = {"partner": "ref", "product": "default_code"}
 
@@ -413,17 +419,36 @@ class ClassificationImporter(models.AbstractModel):
                 )
                 plan[scheme.field_name][value].append(record.id)
             if not has_errors and len(preview) < preview_limit:
-                changes = "; ".join(
-                    f"{scheme.name}: {', '.join(categories.mapped('complete_name'))}"
-                    for scheme, categories in placed.items()
+                preview.append(
+                    (number, record.display_name, *self._changes(record, placed))
                 )
-                preview.append((number, record.display_name, changes))
         return self._result(
             errors,
             rows=len(parsed),
             preview=preview,
             plan={name: dict(values) for name, values in plan.items()},
         )
+
+    def _changes(self, record, placed):
+        """What the row changes, scheme by scheme, as "old → new"; and whether
+        it changes anything. Schemes the row leaves as they are go unsaid."""
+        parts = []
+        for scheme, categories in placed.items():
+            # As superuser: the record's own categories, whoever reads them.
+            current = record.sudo()[scheme.field_name].with_env(self.env)
+            if current == categories:
+                continue
+            parts.append(
+                self.env._(
+                    "%(scheme)s: %(old)s → %(new)s",
+                    scheme=scheme.name,
+                    old=", ".join(current.mapped("complete_name")) or "—",
+                    new=", ".join(categories.mapped("complete_name")),
+                )
+            )
+        if not parts:
+            return self.env._("No change"), False
+        return "; ".join(parts), True
 
     @api.model
     def _preview_limit(self):
@@ -480,7 +505,7 @@ class ClassificationImporter(models.AbstractModel):
                 ids = found[column].get(texts[column], [])
                 if not ids:
                     message = self.env._(
-                        "Row %(row)s: no record has the %(column)s %(value)s.",
+                        "Row %(row)s: no record found whose %(column)s is %(value)s.",
                         row=number,
                         column=column,
                         value=texts[column],
@@ -564,25 +589,45 @@ class ClassificationImporter(models.AbstractModel):
     def _category_lookup(self, kind):
         """Categories by scheme and by the ways a file may name them.
 
-        Codes, complete codes, and names in the user's language or in English:
-        a file written by a colleague in another language still imports.
+        Codes, complete codes, names and synonyms in every installed language:
+        a file written by a colleague in another language, or with the word
+        the sales team uses (大客户 for 重点客户), still imports.
         """
         categories = self.env["classification.category"].search(
             [("applies_to", "=", kind), ("scheme_id.active", "=", True)]
         )
         lookup = defaultdict(lambda: defaultdict(set))
         for category in categories:
-            english = category.with_context(lang="en_US")
-            for key in {
-                category.code,
-                category.complete_code,
-                category.name,
-                category.complete_name,
-                english.name,
-                english.complete_name,
-            }:
+            for key in (category.code, category.complete_code):
                 lookup[key.casefold()][category.scheme_id].add(category.id)
+        languages = [code for code, __ in self.env["res.lang"].get_installed()]
+        for lang in dict.fromkeys([self.env.lang or "en_US", "en_US", *languages]):
+            # One read per language for all the categories (prefetched).
+            for category in categories.with_context(lang=lang):
+                keys = {category.name, category.complete_name}
+                keys.update(
+                    synonym.strip()
+                    for synonym in (category.synonyms or "").split(VALUE_SEPARATOR)
+                    if synonym.strip()
+                )
+                for key in keys:
+                    lookup[key.casefold()][category.scheme_id].add(category.id)
         return lookup
+
+    def _category_names_hint(self, scheme):
+        """The names a file may give the categories of a scheme, for an error."""
+        names = scheme.category_ids.mapped(
+            lambda category: f"{category.complete_code} ({category.name})"
+        )
+        shown = ", ".join(names[:CATEGORY_HINT_SIZE])
+        if len(names) > CATEGORY_HINT_SIZE:
+            shown = self.env._(
+                "%(names)s and %(count)s more, listed on the template's Categories "
+                "sheet",
+                names=shown,
+                count=len(names) - CATEGORY_HINT_SIZE,
+            )
+        return shown
 
     def _match_categories(self, scheme, text, lookup, number, errors):
         Category = self.env["classification.category"]
@@ -617,10 +662,13 @@ class ClassificationImporter(models.AbstractModel):
                         number,
                         self.env._(
                             "Row %(row)s, column %(column)s: unknown category "
-                            "%(value)s.",
+                            "%(value)s. Give the code, name or a synonym of a "
+                            "category of %(scheme)s: %(categories)s.",
                             row=number,
                             column=scheme.code,
+                            scheme=scheme.name,
                             value=token,
+                            categories=self._category_names_hint(scheme),
                         ),
                     )
                 return None
@@ -718,14 +766,29 @@ class ClassificationImporter(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _template(self, kind):
-        """An .xlsx with the columns to fill and, on a second sheet, the codes."""
+        """An .xlsx to fill: the user's records with their current categories,
+        a drop-down list of valid codes in each scheme's column, and on a
+        second sheet every category's code and name.
+
+        Everything is written as text and no cell holds a formula: the only
+        formulas are the lists' ranges, which name cells and run nothing.
+        """
         import openpyxl
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.datavalidation import DataValidation
 
         schemes = self.env["classification.scheme"]._active_for(SCHEME_TARGETS[kind])
         workbook = openpyxl.Workbook()
         sheet = workbook.active
         sheet.title = self.env._("Import")
         _append_text(sheet, [*RECORD_COLUMNS, *schemes.mapped("code")])
+        sheet.freeze_panes = "A2"
+        record_rows = self._template_rows(kind, schemes)
+        for row in record_rows:
+            _append_text(sheet, row)
+        for column, width in zip("ABC", (24, 16, 36), strict=True):
+            sheet.column_dimensions[column].width = width
+
         codes = workbook.create_sheet(self.env._("Categories"))
         _append_text(
             codes,
@@ -735,6 +798,7 @@ class ClassificationImporter(models.AbstractModel):
                 self.env._("Several values"),
                 self.env._("Category code"),
                 self.env._("Category"),
+                self.env._("Synonyms"),
             ],
         )
         for scheme in schemes:
@@ -747,11 +811,121 @@ class ClassificationImporter(models.AbstractModel):
                         self.env._("Yes") if scheme.multiple else self.env._("No"),
                         category.complete_code,
                         category.complete_name,
+                        category.synonyms or "",
                     ],
                 )
+
+        # The drop-down lists read their codes from a hidden sheet, one column
+        # per scheme (the import never reads a hidden sheet).
+        lists = workbook.create_sheet("Lists")
+        lists.sheet_state = "hidden"
+        last_row = len(record_rows) + TEMPLATE_SPARE_ROWS + 1
+        for index, scheme in enumerate(schemes, start=1):
+            letter = get_column_letter(index)
+            values = [scheme.code, *scheme.category_ids.mapped("complete_code")]
+            for row, value in enumerate(values, start=1):
+                lists.cell(row=row, column=index, value=value).data_type = "s"
+            if len(values) < 2:
+                continue
+            validation = DataValidation(
+                type="list",
+                formula1=f"Lists!${letter}$2:${letter}${len(values)}",
+                allow_blank=True,
+                showErrorMessage=True,
+                # Several codes go in one cell of a several-value scheme: the
+                # list then only warns.
+                errorStyle="warning" if scheme.multiple else "stop",
+                error=self.env._(
+                    "Choose category codes of %(scheme)s from the list; separate "
+                    "several with ;.",
+                    scheme=scheme.name,
+                )
+                if scheme.multiple
+                else self.env._(
+                    "Choose a category code of %(scheme)s from the list.",
+                    scheme=scheme.name,
+                ),
+            )
+            column = get_column_letter(len(RECORD_COLUMNS) + index)
+            validation.add(f"{column}2:{column}{last_row}")
+            sheet.add_data_validation(validation)
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()
+
+    def _template_rows(self, kind, schemes):
+        """The records the user may read, with their categories' codes.
+
+        Capped at the rows one import reads: a template that could not be
+        imported back would help no one.
+        """
+        Target = self.env[SCHEME_TARGETS[kind]]
+        records = Target.search(
+            Target._cpc_carrier_domain(),
+            order="name, id",
+            limit=self._import_limits().rows,
+        )
+        if not records:
+            return []
+        self.env.cr.execute(
+            SQL(
+                "SELECT DISTINCT ON (res_id) res_id, module || '.' || name "
+                "FROM ir_model_data WHERE model = %s AND res_id = ANY(%s) "
+                "ORDER BY res_id, id",
+                Target._name,
+                records.ids,
+            )
+        )
+        xids = {
+            res_id: xid.removeprefix("__import__.")
+            for res_id, xid in self.env.cr.fetchall()
+        }
+        codes = {
+            category.id: category.complete_code
+            for category in schemes.category_ids.with_context(active_test=False)
+        }
+        reference = REFERENCE_FIELDS[kind]
+        fnames = [reference, "name", *schemes.mapped("field_name")]
+        rows = []
+        for batch in split_every(TEMPLATE_BATCH, records.ids, Target.browse):
+            for values in batch.read(fnames, load=None):
+                row = [
+                    xids.get(values["id"], ""),
+                    values[reference] or "",
+                    values["name"],
+                ]
+                for scheme in schemes:
+                    value = values[scheme.field_name] or []
+                    ids = value if isinstance(value, list) else [value]
+                    row.append(
+                        f"{VALUE_SEPARATOR} ".join(
+                            codes[cid] for cid in ids if cid in codes
+                        )
+                    )
+                rows.append(row)
+            batch.invalidate_recordset()
+        return self._template_unambiguous(Target, records, rows)
+
+    def _template_unambiguous(self, Target, records, rows):
+        """Give an external ID to the rows their reference and name do not
+        tell apart (two customers called Anna Kim, neither with a reference),
+        as Odoo's export does: the filled-in template must import back."""
+        names = Counter(row[2] for row in rows if not row[0])
+        references = Counter(row[1] for row in rows if row[1])
+        ambiguous = [
+            index
+            for index, row in enumerate(rows)
+            if not row[0]
+            and names[row[2]] > 1
+            and (not row[1] or references[row[1]] > 1)
+        ]
+        if ambiguous:
+            exported = Target.browse(
+                [records.ids[index] for index in ambiguous]
+            )._export_rows([["id"]])
+            for index, (xid,) in zip(ambiguous, exported, strict=True):
+                rows[index][0] = xid
+        return rows
 
 
 def _append_text(sheet, values):

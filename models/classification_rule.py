@@ -3,6 +3,7 @@ import math
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.misc import formatLang
 
 # criterion: (applies to, fields of the record it reads)
 CRITERIA = {
@@ -31,6 +32,20 @@ CRITERION_VALUES = {
     "product_type": "product_type",
 }
 BANDS = ("employees", "list_price")
+# Criteria a rule may also match the other way round ("country is not China"):
+# those naming values a record's field holds one of. A record whose field is
+# empty matches neither way.
+NEGATABLE = {
+    "country",
+    "country_group",
+    "state",
+    "city",
+    "industry",
+    "team",
+    "product_category",
+}
+# Values named in full in a rule's condition; the rest are counted.
+CONDITION_VALUES_SHOWN = 3
 
 # Their tests read data other models own and change on their own (a country
 # group's countries, a sales team's members, the product category tree): they
@@ -80,6 +95,20 @@ class ClassificationRule(models.Model):
             ("list_price", "Sales Price"),
         ],
         required=True,
+        help="The field of the customer or product the rule reads.",
+    )
+    operator = fields.Selection(
+        [("in", "is"), ("not_in", "is not")],
+        string="Match",
+        default="in",
+        required=True,
+        help="Is not: records whose field holds none of the values; a record with "
+        "the field empty matches neither way.",
+    )
+    condition_text = fields.Char(
+        string="Condition",
+        compute="_compute_condition_text",
+        help="What the rule matches, as a sentence.",
     )
     country_ids = fields.Many2many("res.country", string="Countries")
     country_group_ids = fields.Many2many("res.country.group", string="Country Groups")
@@ -105,10 +134,12 @@ class ClassificationRule(models.Model):
     product_type = fields.Selection(
         [("consu", "Goods"), ("service", "Service"), ("combo", "Combo")],
     )
-    min_value = fields.Float(string="From", help="Lowest value of the band, included.")
+    min_value = fields.Float(
+        string="Lower Bound", help="Lowest value of the band, included."
+    )
     max_value = fields.Float(
-        string="Up To",
-        help="Highest value of the band, excluded; leave 0 for no upper bound.",
+        string="Upper Bound",
+        help="Value the band stops below, excluded; leave 0 for no upper bound.",
     )
 
     @api.constrains("criterion", "scheme_id", "category_id")
@@ -164,32 +195,157 @@ class ClassificationRule(models.Model):
 
     def _check_band(self):
         low, high = self.min_value, self.max_value
+        names = {
+            "category": self.category_id.complete_name,
+            "scheme": self.scheme_id.name,
+            "criterion": self._criterion_subject(),
+        }
         # Written so that NaN fails too; 0 as upper bound means none.
-        if not (
-            0 <= low < math.inf
-            and 0 <= high < math.inf
-            and (low > 0 or high > 0)
-            and (not high or low < high)
-        ):
+        if not (0 <= low < math.inf and 0 <= high < math.inf):
+            raise ValidationError(
+                self.env._(
+                    "The rule for %(category)s of the scheme %(scheme)s has a band "
+                    "of %(criterion)s with a negative or infinite bound: give "
+                    "numbers of 0 or more.",
+                    **names,
+                )
+            )
+        if not low and not high:
+            raise ValidationError(
+                self.env._(
+                    "The rule for %(category)s of the scheme %(scheme)s has a band "
+                    "of %(criterion)s without bounds, which would match every "
+                    "record: fill in the lower bound, the upper bound (0: none) or "
+                    "both.",
+                    **names,
+                )
+            )
+        if high and high <= low:
             raise ValidationError(
                 self.env._(
                     "The rule for %(category)s of the scheme %(scheme)s has the band "
-                    "%(low)s to %(high)s: bounds cannot be negative, the band needs a "
-                    "lower bound or an upper bound (0: none), and the upper bound "
+                    "of %(criterion)s from %(low)s up to %(high)s: the upper bound "
                     "must be above the lower one.",
-                    category=self.category_id.complete_name,
-                    scheme=self.scheme_id.name,
-                    low=low,
-                    high=high,
+                    low=self._format_bound(low),
+                    high=self._format_bound(high),
+                    **names,
                 )
             )
 
-    @api.depends("criterion", "category_id")
-    def _compute_display_name(self):
-        labels = dict(self._fields["criterion"]._description_selection(self.env))
+    def _format_bound(self, value):
+        return formatLang(self.env, value, digits=0 if value.is_integer() else 2)
+
+    def _criterion_subject(self):
+        """The criterion as the subject of the rule's condition."""
+        return {
+            "country": self.env._("country"),
+            "country_group": self.env._("country group"),
+            "state": self.env._("state"),
+            "city": self.env._("city"),
+            "industry": self.env._("industry"),
+            "company_type": self.env._("customer"),
+            "employees": self.env._("number of employees"),
+            "team": self.env._("sales team"),
+            "product_category": self.env._("product category"),
+            "product_type": self.env._("product type"),
+            "list_price": self.env._("sales price"),
+        }.get(self.criterion, "")
+
+    def _condition_values(self):
+        """The names of what the rule compares with, as one text."""
+        criterion = self.criterion
+        if criterion == "city":
+            names = [c.strip() for c in (self.city_names or "").split(",") if c.strip()]
+        elif criterion in ("company_type", "product_type"):
+            field = self._fields[criterion]
+            labels = dict(field._description_selection(self.env))
+            names = [labels[self[criterion]]] if self[criterion] else []
+        else:
+            # As the user: names of values their record rules hide stay hidden.
+            # Product categories by their path, the rest by name ("上海市", not
+            # "上海市 (CN)").
+            values = self[CRITERION_VALUES[criterion]]
+            names = values.mapped(
+                "display_name" if criterion == "product_category" else "name"
+            )
+        if not names:
+            return "…"
+        if len(names) > CONDITION_VALUES_SHOWN + 1:
+            return self.env._(
+                "%(names)s and %(count)s more",
+                names=", ".join(names[:CONDITION_VALUES_SHOWN]),
+                count=len(names) - CONDITION_VALUES_SHOWN,
+            )
+        return ", ".join(names)
+
+    def _condition(self):
+        self.ensure_one()
+        if not self.criterion:
+            return ""
+        subject = self._criterion_subject()
+        if self.criterion in BANDS:
+            low, high = self.min_value, self.max_value
+            if low and high:
+                return self.env._(
+                    "%(criterion)s from %(low)s up to %(high)s",
+                    criterion=subject,
+                    low=self._format_bound(low),
+                    high=self._format_bound(high),
+                )
+            if not low and not high:
+                return f"{subject} …"
+            if high:
+                return self.env._(
+                    "%(criterion)s under %(high)s",
+                    criterion=subject,
+                    high=self._format_bound(high),
+                )
+            return self.env._(
+                "%(criterion)s of %(low)s or more",
+                criterion=subject,
+                low=self._format_bound(low),
+            )
+        if self.criterion == "company_type":
+            if self.company_type == "person":
+                return self.env._("customer is an individual")
+            if self.company_type == "company":
+                return self.env._("customer is a company")
+            return self.env._("customer is …")
+        values = self._condition_values()
+        if self.criterion == "product_category":
+            values = self.env._("%(categories)s (or below)", categories=values)
+        if self.operator == "not_in" and self.criterion in NEGATABLE:
+            return self.env._(
+                "%(criterion)s is not %(values)s", criterion=subject, values=values
+            )
+        return self.env._(
+            "%(criterion)s is %(values)s", criterion=subject, values=values
+        )
+
+    @api.depends(
+        "criterion",
+        "operator",
+        "min_value",
+        "max_value",
+        *CRITERION_VALUES.values(),
+    )
+    @api.depends_context("lang")
+    def _compute_condition_text(self):
         for rule in self:
-            rule.display_name = (
-                f"{labels.get(rule.criterion, '')} → {rule.category_id.display_name}"
+            text = rule._condition()
+            rule.condition_text = text[:1].upper() + text[1:]
+
+    @api.depends("condition_text", "category_id")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        for rule in self:
+            if not rule.criterion:
+                rule.display_name = self.env._("New Rule")
+                continue
+            rule.display_name = self.env._(
+                "%(condition)s → %(category)s",
+                condition=rule.condition_text,
+                category=rule.category_id.display_name or "…",
             )
 
     def _matcher(self):
@@ -199,6 +355,14 @@ class ClassificationRule(models.Model):
         record is a set lookup: rules run over whole tables.
         """
         self.ensure_one()
+        test = self._positive_matcher()
+        if self.operator == "not_in" and self.criterion in NEGATABLE:
+            fname = CRITERIA[self.criterion][1][0]
+            # An empty field says nothing: no country is not "not China".
+            return lambda row: bool(row[fname]) and not test(row)
+        return test
+
+    def _positive_matcher(self):
         criterion = self.criterion
         if criterion in ("employees", "list_price"):
             fname = CRITERIA[criterion][1][0]

@@ -13,3 +13,4 @@ from . import test_security_review
 from . import test_screens
 from . import test_engine
 from . import test_coding
+from . import test_config_screens

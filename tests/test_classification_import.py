@@ -235,7 +235,7 @@ class TestImport(SchemeCase):
             )
         )
         self.assertEqual(len(errors), 3, errors)
-        self.assertIn("Row 2: no record has the reference C999", errors[0])
+        self.assertIn("Row 2: no record found whose reference is C999", errors[0])
         self.assertIn("Row 3: 2 records have the name Acme", errors[1])
         self.assertTrue(errors[2].startswith("Row 4:"), errors)
 
@@ -257,13 +257,17 @@ class TestImport(SchemeCase):
                 ]
             )
         )
+        self.assertEqual(len(errors), 2, errors)
+        # The error says which names the scheme takes.
+        self.assertTrue(
+            errors[0].startswith("Row 2, column TREGION: unknown category NORTH."),
+            errors[0],
+        )
+        self.assertIn("EAST (East)", errors[0])
         self.assertEqual(
-            errors,
-            [
-                "Row 2, column TREGION: unknown category NORTH.",
-                "Row 3, column TREGION: ON is a category of the scheme Test "
-                "Channel, not of Test Region.",
-            ],
+            errors[1],
+            "Row 3, column TREGION: ON is a category of the scheme Test "
+            "Channel, not of Test Region.",
         )
 
     def test_every_wrong_cell_is_reported(self):

@@ -143,7 +143,7 @@ class TestImportHostile(SchemeCase):
         errors = wizard.error_report.splitlines()
         self.assertEqual(wizard.error_count, 400)
         self.assertEqual(len(errors), 301)
-        self.assertEqual(errors[0], "Row 2: no record has the reference X0.")
+        self.assertEqual(errors[0], "Row 2: no record found whose reference is X0.")
         self.assertEqual(errors[-1], "... and 100 more errors, not listed.")
 
     # ------------------------------------------------------------------
@@ -399,11 +399,11 @@ class TestImportHostile(SchemeCase):
         self.assertEqual(
             errors,
             [
-                "Row 2: no record has the external_id legacy.private_a.",
-                "Row 3: no record has the external_id legacy.unknown.",
-                "Row 4: no record has the reference PA1.",
-                "Row 5: no record has the name Private A.",
-                "Row 6: no record has the external_id legacy.gone.",
+                "Row 2: no record found whose external_id is legacy.private_a.",
+                "Row 3: no record found whose external_id is legacy.unknown.",
+                "Row 4: no record found whose reference is PA1.",
+                "Row 5: no record found whose name is Private A.",
+                "Row 6: no record found whose external_id is legacy.gone.",
             ],
         )
         self.assertFalse(private[self.region_field])

@@ -65,8 +65,18 @@ class ClassificationImportWizard(models.TransientModel):
     line_ids = fields.One2many(
         "classification.import.wizard.line", "wizard_id", readonly=True
     )
+    change_count = fields.Integer(
+        string="Records Changing",
+        compute="_compute_change_count",
+        help="Of the rows listed, those changing at least one category.",
+    )
     template_file = fields.Binary(readonly=True, attachment=False)
     template_filename = fields.Char(readonly=True)
+
+    @api.depends("line_ids.changed")
+    def _compute_change_count(self):
+        for wizard in self:
+            wizard.change_count = len(wizard.line_ids.filtered("changed"))
 
     @api.onchange("file", "applies_to", "sheet_name", "encoding", "delimiter")
     def _onchange_file(self):
@@ -89,8 +99,12 @@ class ClassificationImportWizard(models.TransientModel):
         self.ensure_one()
         result = self._check()
         self.line_ids = [(5, 0, 0)] + [
-            (0, 0, {"row": row, "record": record, "changes": changes})
-            for row, record, changes in result["preview"]
+            (
+                0,
+                0,
+                {"row": row, "record": record, "changes": changes, "changed": changed},
+            )
+            for row, record, changes, changed in result["preview"]
         ]
         self.write(
             {
@@ -169,4 +183,5 @@ class ClassificationImportWizardLine(models.TransientModel):
     )
     row = fields.Integer()
     record = fields.Char()
-    changes = fields.Char()
+    changes = fields.Char(help="Per scheme, the current categories → the new ones.")
+    changed = fields.Boolean(help="The row changes at least one category.")
