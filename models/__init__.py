@@ -3,6 +3,7 @@ from . import partner_rfm_cell
 from . import partner_value_tier
 from . import partner_classification
 from . import partner_classification_history
+from . import partner_classification_movement
 from . import classification_scheme
 from . import classification_category
 from . import classification_rule
@@ -14,3 +15,4 @@ from . import product_template
 from . import ir_model_fields
 from . import ir_module_module
 from . import classification_importer
+from . import customer_screens

@@ -898,7 +898,8 @@ class PartnerClassification(models.Model):
               FROM base b
               LEFT JOIN scored s ON s.partner_id = b.partner_id
               LEFT JOIN partner_rfm_cell cell
-                     ON cell.recency_score = s.r AND cell.frequency_score = s.f
+                     ON cell.rfm_map = %(rfm_map)s
+                    AND cell.recency_score = s.r AND cell.frequency_score = s.f
                     AND cell.monetary_score = s.m
               LEFT JOIN LATERAL (%(tier)s) tier ON s.partner_id IS NOT NULL
             """,
@@ -912,6 +913,7 @@ class PartnerClassification(models.Model):
             at_risk_factor=company.cpc_at_risk_factor,
             new_days=company.cpc_new_days,
             loyal_orders=company.cpc_loyal_min_orders,
+            rfm_map=company.cpc_rfm_map,
         )
 
     @api.model

@@ -2,9 +2,17 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+# The segment maps a company chooses from (Settings): each has its segments and
+# its own 125 cells.
+RFM_MAPS = [
+    ("eleven", "Eleven segments (Champions to Lost Customers)"),
+    ("eight", "Eight classes (R, F and M high or low)"),
+]
+
 
 class PartnerRfmSegment(models.Model):
-    """A named RFM segment (Champions, Loyal, ... Lost).
+    """A named RFM segment (Champions, Loyal Customers, ... Lost Customers) of one
+    of the segment maps.
 
     Which R-F-M cells fall in which segment is data too (partner.rfm.cell), so a
     company can redraw the map without code.
@@ -16,6 +24,14 @@ class PartnerRfmSegment(models.Model):
 
     name = fields.Char(required=True, translate=True)
     code = fields.Char(required=True, index=True)
+    rfm_map = fields.Selection(
+        RFM_MAPS,
+        string="Segment Map",
+        required=True,
+        default="eleven",
+        help="The map this segment belongs to; each company classifies its "
+        "customers with the map chosen in Settings.",
+    )
     sequence = fields.Integer(default=10)
     color = fields.Integer()
     active = fields.Boolean(default=True)
