@@ -38,7 +38,11 @@ class PartnerClassification(models.Model):
         return tiers.search([("company_id", "in", self.env.companies.ids)])
 
     @api.depends(
-        "manual_tier_id", "computed_tier_id", "manual_stage", "computed_stage", "pin_until"
+        "manual_tier_id",
+        "computed_tier_id",
+        "manual_stage",
+        "computed_stage",
+        "pin_until",
     )
     @api.depends_context("lang")
     def _compute_pin_notes(self):
@@ -52,7 +56,7 @@ class PartnerClassification(models.Model):
             )
 
     def _pin_note(self, pinned, computed):
-        """"(pinned until 31/12/2026; computed B - Major)" beside a pinned class."""
+        """ "(pinned until 31/12/2026; computed B - Major)" beside a pinned class."""
         if not pinned:
             return False
         computed = computed or self.env._("none")
@@ -71,7 +75,9 @@ class ResPartner(models.Model):
     # The partner's mirror and its company's classification, as the customer
     # screens show them: coloured like their tier, with the pin spelt out.
     value_tier_color = fields.Integer(
-        related="value_tier_id.color", string="Value Tier Colour", groups=CLASSIFICATION_USER
+        related="value_tier_id.color",
+        string="Value Tier Colour",
+        groups=CLASSIFICATION_USER,
     )
     classification_tier_color = fields.Integer(
         related="classification_id.tier_color", groups=CLASSIFICATION_USER

@@ -21,7 +21,9 @@ class PartnerClassificationMovement(models.Model):
     date = fields.Datetime(readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    old_tier_id = fields.Many2one("partner.value.tier", string="From Tier", readonly=True)
+    old_tier_id = fields.Many2one(
+        "partner.value.tier", string="From Tier", readonly=True
+    )
     new_tier_id = fields.Many2one("partner.value.tier", string="To Tier", readonly=True)
     direction = fields.Selection(
         [

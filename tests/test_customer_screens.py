@@ -42,9 +42,7 @@ class TestCustomerScreens(ClassificationCase):
 
     def _arch(self, model, xmlid, view_type):
         view = self.env.ref(f"{MODULE}.{xmlid}")
-        return etree.fromstring(
-            self.env[model].get_view(view.id, view_type)["arch"]
-        )
+        return etree.fromstring(self.env[model].get_view(view.id, view_type)["arch"])
 
     # ------------------------------------------------------------ segments
     def test_segments_and_stages_have_distinct_names(self):
@@ -55,6 +53,19 @@ class TestCustomerScreens(ClassificationCase):
         )
         clashes = stages & set(segments.mapped("name"))
         self.assertFalse(clashes, "a badge reading the same for stage and segment")
+
+    def test_upgrade_renames_the_seeded_segments_left_as_seeded(self):
+        loyal, lost = self._segment("loyal"), self._segment("lost")
+        self.env.cr.execute(
+            """UPDATE partner_rfm_segment SET name = '{"en_US": "Loyal"}'::jsonb
+                WHERE id = %s""",
+            [loyal.id],
+        )
+        lost.name = "Gone for Good"
+        self.env.invalidate_all()
+        self.env["partner.rfm.segment"]._cpc_rename_seeded_segments()
+        self.assertEqual(loyal.name, "Loyal Customers")
+        self.assertEqual(lost.name, "Gone for Good", "a company's own name stays")
 
     def test_each_map_covers_every_cell_once(self):
         Cell = self.env["partner.rfm.cell"]
@@ -71,13 +82,16 @@ class TestCustomerScreens(ClassificationCase):
         best, *_middle, weakest = self.customers
         self.assertEqual(self._row(best).rfm_code, "555")
         self.assertEqual(
-            self._row(best).segment_id, self.env.ref(f"{MODULE}.rfm_class8_important_value")
+            self._row(best).segment_id,
+            self.env.ref(f"{MODULE}.rfm_class8_important_value"),
         )
         self.assertEqual(
             self._row(weakest).segment_id,
             self.env.ref(f"{MODULE}.rfm_class8_general_win_back"),
         )
-        self.assertEqual(best.with_company(self.company).rfm_segment_id.code, "important_value")
+        self.assertEqual(
+            best.with_company(self.company).rfm_segment_id.code, "important_value"
+        )
         # Back to the eleven segments: the next run moves every customer.
         self.company.cpc_rfm_map = "eleven"
         self._classify()
@@ -90,7 +104,9 @@ class TestCustomerScreens(ClassificationCase):
         Cell = self.env["partner.rfm.cell"]
 
         def class_of(code):
-            return Cell.search([("rfm_map", "=", "eight"), ("rfm_code", "=", code)]).segment_id.code
+            return Cell.search(
+                [("rfm_map", "=", "eight"), ("rfm_code", "=", code)]
+            ).segment_id.code
 
         self.assertEqual(class_of("444"), "important_value")
         self.assertEqual(class_of("344"), "important_retention")
@@ -103,7 +119,9 @@ class TestCustomerScreens(ClassificationCase):
     def test_a_cell_keeps_to_the_segments_of_its_map(self):
         cell = self.env.ref(f"{MODULE}.rfm_class8_cell_555")
         with self.assertRaisesRegex(ValidationError, "555"):
-            cell.with_user(self.classification_manager).segment_id = self._segment("lost")
+            cell.with_user(self.classification_manager).segment_id = self._segment(
+                "lost"
+            )
 
     def test_map_chosen_in_settings(self):
         settings = self.env["res.config.settings"].create({"cpc_rfm_map": "eight"})
@@ -117,7 +135,8 @@ class TestCustomerScreens(ClassificationCase):
             [("company_id", "=", self.company.id)], ["stage"], ["stage"]
         )["groups"]
         self.assertEqual(
-            [group["stage"] for group in groups], [value for value, _ in LIFECYCLE_STAGES]
+            [group["stage"] for group in groups],
+            [value for value, _ in LIFECYCLE_STAGES],
         )
         groups = self.Classification.with_user(self.classification_user).web_read_group(
             [("company_id", "=", self.company.id)], ["tier_id"], ["tier_id"]
@@ -128,10 +147,34 @@ class TestCustomerScreens(ClassificationCase):
     def test_badges_coloured_by_tier_and_stage_and_labelled(self):
         self.assertTrue(self.env["partner.value.tier"]._fields["color"])
         for model, xmlid, view_type, tier, color in (
-            ("partner.classification", "partner_classification_view_list", "list", "tier_id", "tier_color"),
-            ("partner.classification", "partner_classification_view_kanban", "kanban", "tier_id", "tier_color"),
-            ("res.partner", "res_partner_view_list", "list", "value_tier_id", "value_tier_color"),
-            ("res.partner", "res_partner_view_kanban", "kanban", "value_tier_id", "value_tier_color"),
+            (
+                "partner.classification",
+                "partner_classification_view_list",
+                "list",
+                "tier_id",
+                "tier_color",
+            ),
+            (
+                "partner.classification",
+                "partner_classification_view_kanban",
+                "kanban",
+                "tier_id",
+                "tier_color",
+            ),
+            (
+                "res.partner",
+                "res_partner_view_list",
+                "list",
+                "value_tier_id",
+                "value_tier_color",
+            ),
+            (
+                "res.partner",
+                "res_partner_view_kanban",
+                "kanban",
+                "value_tier_id",
+                "value_tier_color",
+            ),
         ):
             arch = self._arch(model, xmlid, view_type)
             [node] = arch.xpath(f"//field[@name='{tier}']")
@@ -141,7 +184,9 @@ class TestCustomerScreens(ClassificationCase):
             "partner.classification", "partner_classification_view_kanban", "kanban"
         )
         [stage] = kanban.xpath("//field[@name='stage']")
-        self.assertEqual(stage.getprevious().text, "Stage", "the stage badge is labelled")
+        self.assertEqual(
+            stage.getprevious().text, "Stage", "the stage badge is labelled"
+        )
         self.assertTrue(stage.get("decoration-danger"), "stages are coloured")
         [segment] = kanban.xpath("//field[@name='segment_id']")
         self.assertEqual(segment.getprevious().text, "Segment")
@@ -155,12 +200,18 @@ class TestCustomerScreens(ClassificationCase):
             [],
         )
         values = rows.mapped("average_order_value")
-        self.assertAlmostEqual(group["average_order_value"], sum(values) / len(values), 2)
+        self.assertAlmostEqual(
+            group["average_order_value"], sum(values) / len(values), 2
+        )
         self.assertAlmostEqual(group["recency_score"], 3.0, 1)
-        pivot = self._arch("partner.classification", "partner_classification_view_pivot", "pivot")
+        pivot = self._arch(
+            "partner.classification", "partner_classification_view_pivot", "pivot"
+        )
         for score in ("recency_score", "frequency_score", "monetary_score"):
             [node] = pivot.xpath(f"//field[@name='{score}']")
-            self.assertEqual(node.get("widget"), "float", "averages shown with decimals")
+            self.assertEqual(
+                node.get("widget"), "float", "averages shown with decimals"
+            )
 
     # --------------------------------------------------------- customer form
     def test_pin_spelt_out_on_the_customer(self):
@@ -181,15 +232,24 @@ class TestCustomerScreens(ClassificationCase):
         note = partner.classification_tier_pin_note
         self.assertIn("pinned until", note)
         self.assertIn(f"computed {computed.display_name}", note)
-        self.assertFalse(partner.classification_stage_pin_note, "the stage is not pinned")
-        pinned = self.env["res.partner"].with_user(self.classification_user).search(
-            [("classification_pinned", "=", True)]
+        self.assertFalse(
+            partner.classification_stage_pin_note, "the stage is not pinned"
+        )
+        pinned = (
+            self.env["res.partner"]
+            .with_user(self.classification_user)
+            .search([("classification_pinned", "=", True)])
         )
         self.assertEqual(pinned, best)
         self.assertEqual(
             self.env["res.partner"]
             .with_user(self.classification_user)
-            .search_count([("classification_pinned", "=", False), ("id", "in", self.customers.ids)]),
+            .search_count(
+                [
+                    ("classification_pinned", "=", False),
+                    ("id", "in", self.customers.ids),
+                ]
+            ),
             4,
         )
 
@@ -201,9 +261,15 @@ class TestCustomerScreens(ClassificationCase):
         categories = page.xpath(".//group[@name='classification_schemes']")[0]
         order = list(page.iter())
         self.assertLess(order.index(classes), order.index(categories), "classes first")
-        self.assertTrue(arch.xpath("//div[@name='button_box']//field[@name='classification_tier_id']"))
+        self.assertTrue(
+            arch.xpath(
+                "//div[@name='button_box']//field[@name='classification_tier_id']"
+            )
+        )
         contact_note = page.xpath(".//div[contains(@invisible, 'parent_id')]")
-        self.assertTrue(contact_note, "contacts are told the figures are their company's")
+        self.assertTrue(
+            contact_note, "contacts are told the figures are their company's"
+        )
 
         self._classify()
         newcomer = self._customer("Screens Newcomer", is_company=True)
@@ -230,7 +296,9 @@ class TestCustomerScreens(ClassificationCase):
             domains = " ".join(f.get("domain") or "" for f in arch.xpath("//filter"))
             for value, _label in LIFECYCLE_STAGES:
                 self.assertIn(f"('{field}', '=', '{value}')", domains, (xmlid, value))
-        arch = self._arch("partner.classification", "partner_classification_view_search", "search")
+        arch = self._arch(
+            "partner.classification", "partner_classification_view_search", "search"
+        )
         self.assertTrue(arch.xpath("//filter[@name='filter_pinned']"))
         [tiers] = arch.xpath("//searchpanel/field[@name='tier_id']")
         self.assertEqual(tiers.get("enable_counters"), "1")
@@ -238,8 +306,12 @@ class TestCustomerScreens(ClassificationCase):
     def test_side_panel_one_section_per_scheme_in_sequence(self):
         schemes = self.env["classification.scheme"]._active_for("res.partner")
         self.assertGreater(len(schemes), 1)
-        arch = self._arch("res.partner", "res_partner_view_search_by_category", "search")
-        sections = arch.xpath("//searchpanel/field[@name='classification_category_ids']")
+        arch = self._arch(
+            "res.partner", "res_partner_view_search_by_category", "search"
+        )
+        sections = arch.xpath(
+            "//searchpanel/field[@name='classification_category_ids']"
+        )
         self.assertEqual([s.get("string") for s in sections], schemes.mapped("name"))
         for section in sections:
             self.assertEqual(section.get("select"), "multi")
@@ -248,13 +320,17 @@ class TestCustomerScreens(ClassificationCase):
 
     # --------------------------------------------------------------- wizard
     def test_wizard_refuses_a_reference_date_to_come(self):
-        Wizard = self.env["partner.classification.wizard"].with_user(self.classification_manager)
+        Wizard = self.env["partner.classification.wizard"].with_user(
+            self.classification_manager
+        )
         with self.assertRaisesRegex(ValidationError, "still to come"):
             Wizard.create({"reference_date": date.today() + timedelta(days=1)})
 
     def test_wizard_preview_and_apply_count_the_same_customers(self):
         self._classify(day=TODAY - timedelta(days=200))
-        Wizard = self.env["partner.classification.wizard"].with_user(self.classification_manager)
+        Wizard = self.env["partner.classification.wizard"].with_user(
+            self.classification_manager
+        )
         wizard = Wizard.create({"reference_date": TODAY})
         action = wizard.action_preview()
         self.assertEqual(action["name"], "Recompute Customer Classes", "title kept")
@@ -277,7 +353,9 @@ class TestCustomerScreens(ClassificationCase):
 
     def test_wizard_preview_lines_open_nothing(self):
         arch = self._arch(
-            "partner.classification.wizard", "partner_classification_wizard_view_form", "form"
+            "partner.classification.wizard",
+            "partner_classification_wizard_view_form",
+            "form",
         )
         [lines] = arch.xpath("//field[@name='line_ids']/list")
         self.assertEqual(lines.get("no_open"), "1")
@@ -288,7 +366,9 @@ class TestCustomerScreens(ClassificationCase):
 
     def test_wizard_from_the_action_menu_of_classes(self):
         self._classify()
-        rows = self.Classification.search([("partner_id", "in", self.customers[:2].ids)])
+        rows = self.Classification.search(
+            [("partner_id", "in", self.customers[:2].ids)]
+        )
         wizard_form = Form(
             self.env["partner.classification.wizard"]
             .with_user(self.classification_manager)
@@ -300,14 +380,21 @@ class TestCustomerScreens(ClassificationCase):
     def test_wizards_in_the_action_menu_and_configuration_not_the_top_bar(self):
         root = self.env.ref(f"{MODULE}.menu_classification_root")
         top = self.env["ir.ui.menu"].search([("parent_id", "=", root.id)])
-        actions = {menu.action._name + "," + str(menu.action.id) for menu in top if menu.action}
-        for xmlid in ("partner_classification_wizard_action", "classification_import_wizard_action"):
+        actions = {
+            menu.action._name + "," + str(menu.action.id) for menu in top if menu.action
+        }
+        for xmlid in (
+            "partner_classification_wizard_action",
+            "classification_import_wizard_action",
+        ):
             action = self.env.ref(f"{MODULE}.{xmlid}")
             self.assertNotIn(f"{action._name},{action.id}", actions, xmlid)
         bound = self.env.ref(f"{MODULE}.partner_classification_wizard_action_classes")
         self.assertEqual(bound.binding_model_id.model, "partner.classification")
         self.assertEqual(
-            self.env.ref(f"{MODULE}.partner_classification_wizard_action").binding_model_id.model,
+            self.env.ref(
+                f"{MODULE}.partner_classification_wizard_action"
+            ).binding_model_id.model,
             "res.partner",
         )
         self.assertEqual(
@@ -325,19 +412,26 @@ class TestCustomerScreens(ClassificationCase):
         manager_row = row.with_user(self.classification_manager)
         manager_row.write({"manual_tier_id": best.id, "pin_reason": "Key account"})
         manager_row.write({"manual_tier_id": worst.id})
-        Movement = self.env["partner.classification.movement"].with_user(self.classification_user)
+        Movement = self.env["partner.classification.movement"].with_user(
+            self.classification_user
+        )
         moves = Movement.search([("partner_id", "=", row.partner_id.id)], order="id")
         self.assertEqual(moves.mapped("direction"), ["first", "up", "down"])
         self.assertEqual(moves[1].step, ladder.ids.index(computed.id))
         # Tier migration leaves the first classifications out by default.
-        action = self.env.ref(f"{MODULE}.partner_classification_history_action_migration")
+        action = self.env.ref(
+            f"{MODULE}.partner_classification_history_action_migration"
+        )
         self.assertEqual(action.res_model, "partner.classification.movement")
         self.assertIn("search_default_filter_moves", action.context)
         pivot = self._arch(
-            "partner.classification.movement", "partner_classification_movement_view_pivot", "pivot"
+            "partner.classification.movement",
+            "partner_classification_movement_view_pivot",
+            "pivot",
         )
         self.assertEqual(
-            [f.get("name") for f in pivot.xpath("//field")], ["old_tier_id", "new_tier_id"]
+            [f.get("name") for f in pivot.xpath("//field")],
+            ["old_tier_id", "new_tier_id"],
         )
         self.assertEqual(Movement._fields["old_tier_id"].string, "From Tier")
         self.assertEqual(Movement._fields["new_tier_id"].string, "To Tier")
@@ -352,20 +446,26 @@ class TestCustomerScreens(ClassificationCase):
         self.assertTrue(Movement.search([("company_id", "=", other.id)]))
         seen = Movement.with_user(self.classification_user).search([])
         self.assertEqual(seen.company_id, self.company, "no other company's moves")
-        employee = new_test_user(self.env, login="cpc_screens_employee", groups="base.group_user")
+        employee = new_test_user(
+            self.env, login="cpc_screens_employee", groups="base.group_user"
+        )
         with self.assertRaises(AccessError):
             Movement.with_user(employee).search([])
 
     def test_reporting_pictures(self):
         grid = self._arch(
-            "partner.classification", "partner_classification_view_pivot_rf_grid", "pivot"
+            "partner.classification",
+            "partner_classification_view_pivot_rf_grid",
+            "pivot",
         )
         self.assertEqual(
             [(f.get("name"), f.get("type")) for f in grid.xpath("//field[@type]")],
             [("recency_score", "row"), ("frequency_score", "col")],
         )
         share = self._arch(
-            "partner.classification", "partner_classification_view_graph_revenue_share", "graph"
+            "partner.classification",
+            "partner_classification_view_graph_revenue_share",
+            "graph",
         )
         self.assertEqual(share.get("type"), "pie")
         self.assertTrue(share.xpath("//field[@name='revenue'][@type='measure']"))

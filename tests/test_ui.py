@@ -28,7 +28,9 @@ class TestClassificationUi(HttpCase):
         )
 
     def _sell(self, partner, days_ago):
-        product = self.env["product.product"].create({"name": f"Tour Product {partner.name}"})
+        product = self.env["product.product"].create(
+            {"name": f"Tour Product {partner.name}"}
+        )
         order = self.env["sale.order"].create(
             {
                 "partner_id": partner.id,
@@ -58,7 +60,9 @@ class TestClassificationUi(HttpCase):
         # Sold to after the last run: the recompute's preview lists it.
         self._sell(self.env["res.partner"].create({"name": "Tour Newcomer"}), 2)
         manager = self._sales_manager("cpc_tour_manager")
-        self.start_tour("/odoo", "customer_product_classification_tour", login=manager.login)
+        self.start_tour(
+            "/odoo", "customer_product_classification_tour", login=manager.login
+        )
         row = self.env["partner.classification"].search(
             [("partner_id", "=", partner.id), ("company_id", "=", company.id)]
         )
@@ -67,11 +71,15 @@ class TestClassificationUi(HttpCase):
 
     def test_customer_screens_in_chinese(self):
         self.env["res.lang"]._activate_lang("zh_CN")
-        self.env["ir.module.module"]._load_module_terms([MODULE], ["zh_CN"], overwrite=True)
+        self.env["ir.module.module"]._load_module_terms(
+            [MODULE], ["zh_CN"], overwrite=True
+        )
         self._sell(self.env["res.partner"].create({"name": "Tour Chinese Customer"}), 3)
         self.env["partner.classification"]._cpc_classify(self.env.company)
         manager = self._sales_manager("cpc_tour_manager_zh", lang="zh_CN")
-        self.start_tour("/odoo", "customer_product_classification_zh_tour", login=manager.login)
+        self.start_tour(
+            "/odoo", "customer_product_classification_zh_tour", login=manager.login
+        )
 
     def test_browse_and_place_customers_by_scheme(self):
         # The seeded region rules place the first company in East China.
