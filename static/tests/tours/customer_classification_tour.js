@@ -65,7 +65,7 @@ registry.category("web_tour.tours").add("customer_product_classification_tour", 
         },
         {
             content: "Its tier is a smart button",
-            trigger: '.oe_button_box button[name="action_open_classification"]:contains("A - Key")',
+            trigger: '.o-form-buttonbox button[name="action_open_classification"]:contains("A - Key")',
         },
         {
             content: "Open the classes tab",
