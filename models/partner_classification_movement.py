@@ -25,6 +25,10 @@ class PartnerClassificationMovement(models.Model):
         "partner.value.tier", string="From Tier", readonly=True
     )
     new_tier_id = fields.Many2one("partner.value.tier", string="To Tier", readonly=True)
+    # The pivot shows group values, never the field: these carry "from" / "to"
+    # in their values, so that the migration's axes read as such.
+    from_label = fields.Char(string="From", readonly=True)
+    to_label = fields.Char(string="To", readonly=True)
     direction = fields.Selection(
         [
             ("up", "Upgrade"),
@@ -59,6 +63,8 @@ class PartnerClassificationMovement(models.Model):
                        WHEN (new.sequence, new.id) < (old.sequence, old.id) THEN 'up'
                        ELSE 'down'
                    END AS direction,
+                   replace(%(from_template)s, '__TIER__', %(old_name)s) AS from_label,
+                   replace(%(to_template)s, '__TIER__', %(new_name)s) AS to_label,
                    CASE WHEN old.id IS NOT NULL AND new.id IS NOT NULL
                         THEN old_place.place - new_place.place END AS step
               FROM partner_classification_history h
@@ -68,8 +74,21 @@ class PartnerClassificationMovement(models.Model):
               LEFT JOIN %(places)s new_place ON new_place.id = new.id
              WHERE h.change_type = 'tier'
             """,
+            from_template=self.env._("From %(tier)s", tier="__TIER__"),
+            to_template=self.env._("To %(tier)s", tier="__TIER__"),
+            old_name=self._tier_name_sql("old"),
+            new_name=self._tier_name_sql("new"),
             places=SQL(
                 "(SELECT id, ROW_NUMBER() OVER (PARTITION BY company_id "
                 "ORDER BY sequence, id) AS place FROM partner_value_tier)"
             ),
+        )
+
+    def _tier_name_sql(self, alias):
+        """A tier's name ("A - Key") in the user's language, or "none"."""
+        return SQL(
+            "COALESCE(%(t)s.name->>%(lang)s, %(t)s.name->>'en_US', %(none)s)",
+            t=SQL.identifier(alias),
+            lang=self.env.lang or "en_US",
+            none=self.env._("none"),
         )

@@ -430,9 +430,12 @@ class TestCustomerScreens(ClassificationCase):
             "pivot",
         )
         self.assertEqual(
-            [f.get("name") for f in pivot.xpath("//field")],
-            ["old_tier_id", "new_tier_id"],
+            [f.get("name") for f in pivot.xpath("//field")], ["from_label", "to_label"]
         )
+        # The pivot shows group values only: they say "from" and "to" themselves.
+        self.assertEqual(moves[1].from_label, f"From {computed.display_name}")
+        self.assertEqual(moves[1].to_label, f"To {best.display_name}")
+        self.assertEqual(moves[0].from_label, "From none")
         self.assertEqual(Movement._fields["old_tier_id"].string, "From Tier")
         self.assertEqual(Movement._fields["new_tier_id"].string, "To Tier")
 
