@@ -100,7 +100,9 @@ class ResPartner(models.Model):
         "current company.",
     )
     classification_has_sales = fields.Boolean(
-        compute="_compute_classification_has_sales", groups=CLASSIFICATION_USER
+        string="Has Quotations or Orders",
+        compute="_compute_classification_has_sales",
+        groups=CLASSIFICATION_USER,
     )
     lifecycle_stage = fields.Selection(group_expand=True)
     value_tier_id = fields.Many2one(group_expand="_read_group_expand_value_tiers")
