@@ -18,11 +18,13 @@
         "security/ir.model.access.csv",
         "security/classification_note_security.xml",
         "data/partner_rfm_segment_data.xml",
+        "data/partner_rfm_class8_data.xml",
         "data/ir_cron_data.xml",
         "data/classification_scheme_data.xml",
         "data/coding_data.xml",
         "views/partner_classification_views.xml",
         "views/partner_classification_history_views.xml",
+        "views/partner_classification_movement_views.xml",
         "views/partner_value_tier_views.xml",
         "views/partner_rfm_segment_views.xml",
         "views/classification_scheme_views.xml",
@@ -39,6 +41,9 @@
     ],
     "external_dependencies": {"python": ["openpyxl", "xlrd"]},
     "assets": {
+        "web.assets_backend": [
+            "customer_product_classification/static/src/**/*",
+        ],
         "web.assets_tests": [
             "customer_product_classification/static/tests/tours/*.js",
         ],

@@ -5,6 +5,7 @@ from . import classification_engine
 from . import classification_result_mixin
 from . import partner_classification
 from . import partner_classification_history
+from . import partner_classification_movement
 from . import classification_scheme
 from . import classification_category
 from . import classification_rule
@@ -21,3 +22,4 @@ from . import classification_coding_rule
 from . import classification_coding_job
 from . import res_partner_code
 from . import product_code
+from . import customer_screens

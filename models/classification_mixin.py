@@ -488,6 +488,7 @@ class ClassificationMixin(models.AbstractModel):
                             operator="child_of",
                         )
                     )
+            self._cpc_searchpanel_sections(arch, schemes)
             group_bys = arch.xpath("//group/filter[contains(@context, 'group_by')]")
             if group_bys:
                 anchor = group_bys[-1]
@@ -500,6 +501,25 @@ class ClassificationMixin(models.AbstractModel):
                         )
                     )
         return arch, view
+
+    @api.model
+    def _cpc_searchpanel_sections(self, arch, schemes):
+        """One side-panel section per scheme, in the schemes' sequence, in place
+        of a multi-select section on all categories: each titled by its scheme,
+        with its counts, ticks of one scheme combined with OR and of different
+        schemes with AND. (Odoo 18's grouped multi-select section, the other way
+        to show schemes apart, drops its ticks from the domain once the user
+        switches views: the state it saves copies each value twice.)"""
+        for anchor in arch.xpath(
+            "//searchpanel/field[@name='classification_category_ids'][@select='multi']"
+        ):
+            for scheme in reversed(schemes):
+                section = E.field(**dict(anchor.attrib))
+                section.attrib.pop("groupby", None)
+                section.set("string", scheme.name)
+                section.set("domain", repr([("scheme_id", "=", scheme.id)]))
+                anchor.addnext(section)
+            anchor.getparent().remove(anchor)
 
     @api.model
     def _cpc_form_field(self, scheme):

@@ -347,9 +347,11 @@ class PartnerClassification(models.Model):
         return SQL(
             """
             LEFT JOIN partner_rfm_cell cell
-                   ON cell.recency_score = s.r AND cell.frequency_score = s.f
+                   ON cell.rfm_map = %s
+                  AND cell.recency_score = s.r AND cell.frequency_score = s.f
                   AND cell.monetary_score = s.m
-            """
+            """,
+            company.cpc_rfm_map,
         )
 
     @api.model

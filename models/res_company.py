@@ -4,6 +4,7 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .partner_rfm_segment import RFM_MAPS
 from .partner_value_tier import LADDER_CHECK, LadderCheck, check_ladders_once
 
 TIER_METHODS = [
@@ -52,6 +53,15 @@ class ResCompany(models.Model):
     cpc_rfm_weight_recency = fields.Float(string="Recency Weight", default=1.0)
     cpc_rfm_weight_frequency = fields.Float(string="Frequency Weight", default=1.0)
     cpc_rfm_weight_monetary = fields.Float(string="Monetary Weight", default=1.0)
+    cpc_rfm_map = fields.Selection(
+        RFM_MAPS,
+        string="RFM Segment Map",
+        default="eleven",
+        required=True,
+        help="How R, F and M scores name customers: the eleven usual segments, or "
+        "the eight classes of Chinese marketing (each score high from 4). The next "
+        "run moves every customer to the chosen map.",
+    )
     cpc_new_days = fields.Integer(
         string="New Customer Days",
         default=90,

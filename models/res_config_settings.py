@@ -31,6 +31,7 @@ class ResConfigSettings(models.TransientModel):
     cpc_rfm_weight_monetary = fields.Float(
         related="company_id.cpc_rfm_weight_monetary", readonly=False
     )
+    cpc_rfm_map = fields.Selection(related="company_id.cpc_rfm_map", readonly=False)
     cpc_new_days = fields.Integer(related="company_id.cpc_new_days", readonly=False)
     cpc_loyal_min_orders = fields.Integer(
         related="company_id.cpc_loyal_min_orders", readonly=False

@@ -85,3 +85,33 @@ def test_shipped_map_data_follows_the_seed_rule():
 def test_weighted_score_is_a_weighted_mean():
     assert rfm.weighted_score(5, 3, 1, (1, 1, 1)) == 3
     assert rfm.weighted_score(5, 3, 1, (0, 0, 2)) == 1
+
+
+def test_eight_classes_split_each_score_high_from_four():
+    assert rfm.seed_class8(5, 5, 5) == "important_value"
+    assert rfm.seed_class8(4, 4, 4) == "important_value"
+    assert rfm.seed_class8(3, 5, 5) == "important_retention"
+    assert rfm.seed_class8(5, 3, 5) == "important_development"
+    assert rfm.seed_class8(1, 1, 4) == "important_win_back"
+    assert rfm.seed_class8(5, 5, 3) == "general_value"
+    assert rfm.seed_class8(3, 3, 3) == "general_win_back"
+    cells = list(itertools.product(rfm.SCORES, repeat=3))
+    assert {rfm.seed_class8(*cell) for cell in cells} == {c for c, *_ in rfm.CLASS8}
+
+
+def test_shipped_eight_class_map_follows_the_seed_rule():
+    tree = etree.parse(str(ADDON / "data/partner_rfm_class8_data.xml"))
+    seen = set()
+    for record in tree.iter("record"):
+        fields = {f.get("name"): f for f in record.iter("field")}
+        assert fields["rfm_map"].text == "eight"
+        if record.get("model") != "partner.rfm.cell":
+            continue
+        cell = tuple(
+            int(fields[name].text)
+            for name in ("recency_score", "frequency_score", "monetary_score")
+        )
+        segment = fields["segment_id"].get("ref").removeprefix("rfm_class8_")
+        assert segment == rfm.seed_class8(*cell), cell
+        seen.add(cell)
+    assert len(seen) == 125

@@ -90,6 +90,34 @@ def seed_segment(recency, frequency, monetary):
     return "lost"
 
 
+# The eight classes Chinese marketers use (R, F and M each high or low), listed
+# from the most valuable, with whether each needs a high R, F and M.
+CLASS8 = (
+    ("important_value", True, True, True),
+    ("important_development", True, False, True),
+    ("important_retention", False, True, True),
+    ("important_win_back", False, False, True),
+    ("general_value", True, True, False),
+    ("general_development", True, False, False),
+    ("general_retention", False, True, False),
+    ("general_win_back", False, False, False),
+)
+# A score is high from 4: the top two quintiles. The textbook rule compares each
+# figure with its mean; for the right-skewed spend and order counts of real
+# customers, the customers above the mean are about the top 40%, and a score of
+# 3 is the middle of the customers, not above them.
+HIGH_SCORE = 4
+
+
+def seed_class8(recency, frequency, monetary):
+    """The class of the eight-class map that an R-F-M cell belongs to."""
+    high = tuple(score >= HIGH_SCORE for score in (recency, frequency, monetary))
+    for code, *needs in CLASS8:
+        if tuple(needs) == high:
+            return code
+    raise AssertionError("unreachable: the eight classes cover every cell")
+
+
 def weighted_score(recency, frequency, monetary, weights):
     """The weighted mean of the three scores, between 1 and 5."""
     weight_r, weight_f, weight_m = weights

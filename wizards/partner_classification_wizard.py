@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL, format_date
 
 from ..models.partner_classification import LIFECYCLE_STAGES
 from ..utils.actions import reopen_dialog, success_notification
@@ -26,7 +28,7 @@ class PartnerClassificationWizard(models.TransientModel):
     )
     partner_ids = fields.Many2many(
         "res.partner",
-        string="Customers",
+        string="Customers to Reclassify",
         help="Scores are still ranked against all the company's customers; only "
         "these customers' classes are written.",
     )
@@ -36,7 +38,13 @@ class PartnerClassificationWizard(models.TransientModel):
     line_ids = fields.One2many(
         "partner.classification.wizard.line", "wizard_id", string="Changes"
     )
-    changed_count = fields.Integer(string="Customers Changing", readonly=True)
+    changed_count = fields.Integer(string="Customers Changing Class", readonly=True)
+    refreshed_count = fields.Integer(
+        string="Figures Refreshed Only",
+        readonly=True,
+        help="Customers whose figures (revenue, orders, scores) change but whose "
+        "tier, segment and stage stay the same.",
+    )
     tier_moves = fields.Integer(string="Tier Changes", readonly=True)
     segment_moves = fields.Integer(string="Segment Changes", readonly=True)
     stage_moves = fields.Integer(string="Stage Changes", readonly=True)
@@ -46,12 +54,36 @@ class PartnerClassificationWizard(models.TransientModel):
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         active_ids = self.env.context.get("active_ids")
-        if self.env.context.get("active_model") == "res.partner" and active_ids:
-            partners = self.env["res.partner"].browse(active_ids).commercial_partner_id
+        active_model = self.env.context.get("active_model")
+        if active_ids and active_model in ("res.partner", "partner.classification"):
+            records = self.env[active_model].browse(active_ids)
+            partners = (
+                records.commercial_partner_id
+                if active_model == "res.partner"
+                else records.partner_id
+            )
             values.update(
                 scope="selected", partner_ids=[fields.Command.set(partners.ids)]
             )
         return values
+
+    @api.constrains("reference_date")
+    def _check_reference_date(self):
+        # Classes on a day to come would count sales that have not happened and
+        # age every customer by days that have not passed.
+        for wizard in self:
+            today = fields.Date.context_today(wizard)
+            if wizard.reference_date > today:
+                raise ValidationError(
+                    self.env._(
+                        "Customers of %(company)s cannot be classified on "
+                        "%(day)s, a day still to come: choose today (%(today)s) or "
+                        "an earlier day.",
+                        company=wizard.company_id.name,
+                        day=format_date(self.env, wizard.reference_date),
+                        today=format_date(self.env, today),
+                    )
+                )
 
     def _partners(self):
         return (
@@ -74,7 +106,8 @@ class PartnerClassificationWizard(models.TransientModel):
 
     def action_preview(self):
         result = self._run(preview=True)
-        changes = result["changes"]
+        # The engine rewrites every customer whose figures change; the preview
+        # lists, and Apply then counts, those whose classes change.
         lines = [
             {
                 "partner_id": change["partner_id"],
@@ -85,7 +118,7 @@ class PartnerClassificationWizard(models.TransientModel):
                 "old_stage": change["old_stage"],
                 "new_stage": change["new_stage"],
             }
-            for change in changes
+            for change in result["changes"]
             if (change["old_tier_id"], change["old_segment_id"], change["old_stage"])
             != (change["new_tier_id"], change["new_segment_id"], change["new_stage"])
         ]
@@ -94,6 +127,7 @@ class PartnerClassificationWizard(models.TransientModel):
             {
                 "state": "preview",
                 "changed_count": len(lines),
+                "refreshed_count": result["changed"] - len(lines),
                 "tier_moves": sum(
                     ln["old_tier_id"] != ln["new_tier_id"] for ln in lines
                 ),
@@ -115,12 +149,35 @@ class PartnerClassificationWizard(models.TransientModel):
 
     def action_apply(self):
         result = self._run(preview=False)
+        moved = self._count_moved_customers()
         return success_notification(
-            self.env._("%(count)s customers reclassified.", count=result["done"])
+            self.env._(
+                "%(moved)s customers changed class; the figures of %(refreshed)s "
+                "more were refreshed.",
+                moved=moved,
+                refreshed=result["done"] - moved,
+            )
         )
 
+    def _count_moved_customers(self):
+        """The customers this run moved to another class, as the preview counts
+        them: those it wrote a history row for (rows of this transaction)."""
+        self.env["partner.classification.history"].flush_model()
+        [(count,)] = self.env.execute_query(
+            SQL(
+                """
+                SELECT COUNT(DISTINCT partner_id) FROM partner_classification_history
+                 WHERE company_id = %s AND source = 'wizard'
+                   AND create_date = now() AT TIME ZONE 'UTC'
+                """,
+                self.company_id.id,
+            )
+        )
+        return count
+
     def _reopen(self):
-        return reopen_dialog(self)
+        # The dialog shows the action's name: without one it loses its title.
+        return reopen_dialog(self, self.env._("Recompute Customer Classes"))
 
 
 class PartnerClassificationWizardLine(models.TransientModel):
@@ -137,3 +194,43 @@ class PartnerClassificationWizardLine(models.TransientModel):
     new_segment_id = fields.Many2one("partner.rfm.segment", string="New Segment")
     old_stage = fields.Selection(LIFECYCLE_STAGES, string="Stage Now")
     new_stage = fields.Selection(LIFECYCLE_STAGES, string="New Stage")
+    tier_change = fields.Char(string="Value Tier", compute="_compute_changes")
+    segment_change = fields.Char(string="RFM Segment", compute="_compute_changes")
+    stage_change = fields.Char(string="Lifecycle Stage", compute="_compute_changes")
+
+    @api.depends(
+        "old_tier_id",
+        "new_tier_id",
+        "old_segment_id",
+        "new_segment_id",
+        "old_stage",
+        "new_stage",
+    )
+    @api.depends_context("lang")
+    def _compute_changes(self):
+        stages = dict(self._fields["new_stage"]._description_selection(self.env))
+        none = self.env._("none")
+        for line in self:
+            pairs = {
+                "tier_change": (
+                    line.old_tier_id.display_name,
+                    line.new_tier_id.display_name,
+                ),
+                "segment_change": (
+                    line.old_segment_id.display_name,
+                    line.new_segment_id.display_name,
+                ),
+                "stage_change": (
+                    stages.get(line.old_stage),
+                    stages.get(line.new_stage),
+                ),
+            }
+            for fname, (old, new) in pairs.items():
+                # "B → A" for a change; the class alone where it stays.
+                line[fname] = (
+                    new or ""
+                    if old == new
+                    else self.env._(
+                        "%(old)s → %(new)s", old=old or none, new=new or none
+                    )
+                )
