@@ -14,3 +14,4 @@ from . import product_template
 from . import ir_model_fields
 from . import ir_module_module
 from . import classification_importer
+from . import first_classification
