@@ -50,7 +50,9 @@ class ResCompany(models.Model):
         if waiting:
             waiting.sudo().cpc_first_run_pending = True
             self.env.ref(CLASSIFY_CRON).sudo()._trigger()
-        schemes = self.env["classification.scheme"].sudo().search([("rule_ids", "!=", False)])
+        schemes = (
+            self.env["classification.scheme"].sudo().search([("rule_ids", "!=", False)])
+        )
         if schemes:
             # As the superuser (no "queued by"): installing the addon places
             # every company's records, each in the categories its company may use.
@@ -79,9 +81,7 @@ class PartnerClassification(models.Model):
 
     @api.model
     def get_empty_list_help(self, help_message):
-        return super().get_empty_list_help(
-            self._cpc_first_run_help() or help_message
-        )
+        return super().get_empty_list_help(self._cpc_first_run_help() or help_message)
 
     @api.model
     def _cpc_first_run_help(self):
@@ -90,9 +90,7 @@ class PartnerClassification(models.Model):
         running = self.env.companies.filtered("cpc_first_run_pending")
         if not running:
             return ""
-        return Markup(
-            '<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>'
-        ) % (
+        return Markup('<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>') % (
             self.env._("Classification is running in the background"),
             self.env._(
                 "The customers of %(companies)s are being classified for the first "

@@ -11,9 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from odoo import fields
-from odoo.tests import new_test_user, tagged
-
 from odoo.addons.customer_product_classification import post_init_hook
+from odoo.tests import new_test_user, tagged
 
 from .common import MODULE, ClassificationCase
 
@@ -36,10 +35,7 @@ class TestInstallIntoLiveDatabase(ClassificationCase):
         seeded = cls.env["classification.scheme"].search([])
         seeded.active = False
         cls.buyers = cls.env["res.partner"].create(
-            [
-                {"name": f"Existing Buyer {n}", "is_company": True}
-                for n in range(3)
-            ]
+            [{"name": f"Existing Buyer {n}", "is_company": True} for n in range(3)]
         )
         cls.prospect = cls.env["res.partner"].create(
             {"name": "Existing Prospect", "is_company": True}
@@ -125,9 +121,12 @@ class TestInstallIntoLiveDatabase(ClassificationCase):
         self.sales_manager.company_ids |= other
         post_init_hook(self.env)
         self.assertFalse(other.cpc_first_run_pending)
-        help_there = self.env["partner.classification"].with_user(
-            self.sales_manager
-        ).with_company(other).get_empty_list_help("<p>static</p>")
+        help_there = (
+            self.env["partner.classification"]
+            .with_user(self.sales_manager)
+            .with_company(other)
+            .get_empty_list_help("<p>static</p>")
+        )
         self.assertEqual(help_there, "<p>static</p>")
 
     def test_upgrade_starts_only_what_never_ran(self):
