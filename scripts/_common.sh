@@ -224,6 +224,18 @@ cpc_odoo_requirements() {
     sed 's/^cbor2==5\.4\.2\b/cbor2==5.6.2/' "$ODOO_SRC/requirements.txt"
 }
 
+# A virtual environment belongs to one interpreter: when $CPC_VENV was built by
+# another one than $CPC_PYTHON (or is broken), it goes, to be built anew.
+cpc_drop_foreign_venv() {
+    [ -e "$CPC_VENV" ] || return 0
+    local version_of='import sys; print(sys.version)'
+    if [ "$("$CPC_VENV/bin/python" -c "$version_of" 2>/dev/null)" \
+        != "$("$CPC_PYTHON" -c "$version_of")" ]; then
+        cpc_log "replacing virtual environment $CPC_VENV: it was not built with $CPC_PYTHON"
+        rm -rf "$CPC_VENV"
+    fi
+}
+
 # Builds (or refreshes) the virtual environment. With Odoo, it holds Odoo's
 # requirements, the addon's and the test tools; without, the offline tools only.
 cpc_ensure_venv() {
@@ -241,13 +253,7 @@ cpc_ensure_venv() {
     if [ -x "$CPC_VENV/bin/python" ] && [ "$(cat "$CPC_VENV/.cpc-stamp" 2>/dev/null)" = "$wanted" ]; then
         return
     fi
-    # A virtual environment belongs to one interpreter: another one means a new environment.
-    local version_of='import sys; print(sys.version)'
-    if [ -e "$CPC_VENV" ] && [ "$("$CPC_VENV/bin/python" -c "$version_of" 2>/dev/null)" \
-        != "$("$CPC_PYTHON" -c "$version_of")" ]; then
-        cpc_log "replacing virtual environment $CPC_VENV: it was not built with $CPC_PYTHON"
-        rm -rf "$CPC_VENV"
-    fi
+    cpc_drop_foreign_venv
     if ! "$CPC_PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
         cpc_apt_install python3-venv
     fi
