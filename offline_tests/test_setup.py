@@ -337,7 +337,7 @@ def test_load_check_passes_when_every_request_answers(tmp_path):
     with StandInOdoo() as odoo:
         done = load_web_client(odoo.url, log)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "12 answered 200, 0 failed; 0 error lines" in done.stdout
+    assert "19 answered 200, 0 failed; 0 error lines" in done.stdout
 
 
 def test_load_check_fails_on_a_failed_asset(tmp_path):

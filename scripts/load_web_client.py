@@ -2,12 +2,16 @@
 any failed request or any server error in the log.
 
 A browser opening Odoo asks in parallel for the page, its asset bundles and the
-static files; that is what made Python 3.11's AST race fail requests (see
-cpc_python_race_free in scripts/_common.sh). This does the same: it logs in,
-reads the asset URLs the web client page names, then fetches /web, /web/login and
-those assets in rounds of parallel requests.
+static files. On a server that just started, the first static requests each read
+every addon's manifest (ast.literal_eval, in Odoo's Application.statics) at the
+same time: that is where Python 3.11's AST race failed requests (see
+cpc_python_race_free in scripts/_common.sh). This does the same: with --wait, it
+waits for the port to open without sending a request, so that its first round,
+parallel static files, meets the server cold; then it logs in, reads the asset
+URLs the web client page names, and fetches /web, /web/login and those assets in
+rounds of parallel requests.
 
-    load_web_client.py --url http://127.0.0.1:8069 --db cpc_demo \\
+    load_web_client.py --url http://127.0.0.1:8069 --db cpc_demo [--wait 120] \\
         [--login admin --password admin] [--rounds 5] [--parallel 20] [--log FILE]
 
 Exit status 0 when every request answered 200 and the log (read from where it
@@ -19,11 +23,23 @@ import concurrent.futures
 import http.cookiejar
 import json
 import re
+import socket
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
+# Static files of the web client that every Odoo 18 has, as a browser asks for them.
+STATIC_FILES = (
+    "/web/static/img/favicon.ico",
+    "/web/static/img/logo.png",
+    "/web/static/img/odoo_logo_tiny.png",
+    "/web/static/img/placeholder.png",
+    "/web/static/img/nologo.png",
+    "/web/static/src/libs/fontawesome/fonts/fontawesome-webfont.woff2",
+    "/web/static/src/libs/fontawesome/fonts/fontawesome-webfont.woff",
+)
 ASSET_URL = re.compile(r"""(?:src|href)="(/web/(?:assets|static)/[^"]+)\"""")
 LOG_PROBLEM = re.compile(
     r"SystemError|Traceback|recursion depth mismatch|^\S+ \S+ \d+ (?:ERROR|CRITICAL) ",
@@ -76,6 +92,20 @@ def web_client_urls(client, url):
     return [f"{url}/web", f"{url}/web/login", *(f"{url}{path}" for path in assets)]
 
 
+def wait_for_port(url, seconds):
+    """Wait until the server accepts connections, sending it no request."""
+    parsed = urllib.parse.urlsplit(url)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection((parsed.hostname, parsed.port or 80), 2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} did not open within {seconds} s") from None
+            time.sleep(0.5)
+
+
 def log_offset(path):
     if not path:
         return 0
@@ -104,31 +134,46 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--parallel", type=int, default=20)
     parser.add_argument("--log", help="the server's log file, checked for errors")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        help="seconds to wait for the port to open (a server just started)",
+    )
     args = parser.parse_args(argv)
     url = args.url.rstrip("/")
 
     offset = log_offset(args.log)
+    if args.wait:
+        wait_for_port(url, args.wait)
     client = opener()
-    log_in(client, url, args.db, args.login, args.password)
-    urls = web_client_urls(client, url)
     started = time.monotonic()
     failed = []
     total = 0
+
+    def fetch_all(pool, urls):
+        """Every URL at once, cycling through them to fill the parallel slots."""
+        nonlocal total
+        batch = [urls[i % len(urls)] for i in range(max(args.parallel, len(urls)))]
+        for target, (status, __size) in zip(
+            batch, pool.map(lambda u: fetch(client, u), batch), strict=True
+        ):
+            total += 1
+            if status != 200:
+                failed.append(f"{status} {target}")
+
     with concurrent.futures.ThreadPoolExecutor(args.parallel) as pool:
+        fetch_all(pool, [f"{url}{path}" for path in STATIC_FILES])
+        log_in(client, url, args.db, args.login, args.password)
+        urls = web_client_urls(client, url)
         for __ in range(args.rounds):
-            # Each round asks for every URL at once, cycling through them.
-            batch = [urls[i % len(urls)] for i in range(max(args.parallel, len(urls)))]
-            for target, (status, __size) in zip(
-                batch, pool.map(lambda u: fetch(client, u), batch), strict=True
-            ):
-                total += 1
-                if status != 200:
-                    failed.append(f"{status} {target}")
+            fetch_all(pool, urls)
     time.sleep(1)  # let the server finish writing its log
     problems = log_problems(args.log, offset)
     print(
-        f"{total} requests ({args.rounds} rounds of {args.parallel} in parallel, "
-        f"{len(urls)} URLs) in {time.monotonic() - started:.1f} s: "
+        f"{total} requests (static files, then {args.rounds} rounds of "
+        f"{args.parallel} in parallel over {len(urls)} URLs) in "
+        f"{time.monotonic() - started:.1f} s: "
         f"{total - len(failed)} answered 200, {len(failed)} failed; "
         f"{len(problems)} error lines in the log"
     )
