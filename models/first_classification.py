@@ -87,7 +87,13 @@ class PartnerClassification(models.Model):
     def _cpc_first_run_help(self):
         """What an empty classification screen says while the first run of one
         of the user's current companies is under way (else nothing)."""
-        running = self.env.companies.filtered("cpc_first_run_pending")
+        # A company whose run failed waits for its managers, not for the
+        # scheduler: Settings shows them why.
+        running = self.env.companies.sudo().filtered(
+            lambda company: (
+                company.cpc_first_run_pending and not company.cpc_classification_error
+            )
+        )
         if not running:
             return ""
         return Markup('<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>') % (

@@ -116,6 +116,13 @@ class TestInstallIntoLiveDatabase(ClassificationCase):
         everyone.invalidate_recordset()
         self.assertEqual(set(everyone.mapped(self.type_field)), {self.enterprise})
 
+    def test_a_failed_first_run_does_not_promise_classes(self):
+        post_init_hook(self.env)
+        self.company._cpc_report_classification_error("the ladder is broken")
+        text = self._empty_screen_help(CUSTOMERS_ACTION, self.sales_manager)
+        self.assertNotIn("running in the background", text)
+        self.assertIn("No customers yet", text)
+
     def test_a_company_without_sales_is_not_told_to_wait(self):
         other = self.env["res.company"].create({"name": "CPC New Branch"})
         self.sales_manager.company_ids |= other
