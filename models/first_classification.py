@@ -43,7 +43,6 @@ class ResCompany(models.Model):
             company
             for (company,) in self.env["partner.classification"]
             .sudo()
-            .with_context(active_test=False)
             ._read_group([], ["company_id"])
         }
         waiting = self.browse(company.id for company in sold - classified)

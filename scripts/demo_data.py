@@ -531,7 +531,7 @@ class DemoHistory:
                     "password": login,
                     "name": name,
                     "lang": lang,
-                    "tz": "Asia/Shanghai" if lang == "zh_CN" else "Europe/London",
+                    "tz": "Asia/Shanghai" if lang == "zh_CN" else "America/New_York",
                     "company_id": company.id,
                     "company_ids": [Command.set([company.id])],
                     "groups_id": groups,
