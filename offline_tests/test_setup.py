@@ -4,6 +4,7 @@ A local repository stands for the Odoo one: the fetch is a plain shallow clone,
 so a mirror or a local clone works as well as the real address.
 """
 
+import re
 import shutil
 import subprocess
 import sys
@@ -359,3 +360,77 @@ def test_load_check_fails_on_the_race_in_the_log(tmp_path):
         done = load_web_client(odoo.url, log)
     assert done.returncode == 1
     assert "recursion depth mismatch" in done.stdout
+
+
+# --- scripts/demo_data.py: every city lies in its state -----------------------
+
+ODOO_STATES = Path("/opt/odoo/odoo/addons/base/data/res.country.state.csv")
+
+
+def demo_cities():
+    """The CITIES table of demo_data.py, read without importing Odoo."""
+    import ast
+
+    tree = ast.parse((ADDON / "scripts" / "demo_data.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            getattr(target, "id", None) == "CITIES" for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError("demo_data.py has no CITIES table")
+
+
+def test_demo_cities_lie_in_their_states_and_regions():
+    import csv
+
+    if not ODOO_STATES.is_file():
+        pytest.skip(f"needs Odoo's states at {ODOO_STATES}")
+    with ODOO_STATES.open(encoding="utf-8") as table:
+        states = {
+            row["id"]: (row["country_id:id"].removeprefix("base."), row["name"])
+            for row in csv.DictReader(table)
+        }
+    # The seeded region rules: which Chinese provinces each region takes.
+    data = (ADDON / "data" / "classification_scheme_data.xml").read_text(
+        encoding="utf-8"
+    )
+    regions = {}
+    for rule, body in re.findall(
+        r'<record id="(rule_region_\w+)"(.*?)</record>', data, re.S
+    ):
+        for state in re.findall(r"ref\('base\.(state_cn_\w+)'\)", body):
+            regions.setdefault(state, set()).add(rule)
+    # The cities a Chinese customer would give, with their province.
+    province = {
+        "上海": "上海市",
+        "Beijing": "北京市",
+        "天津": "天津市",
+        "深圳": "广东省",
+        "Guangzhou": "广东省",
+        "佛山": "广东省",
+        "Hangzhou": "浙江省",
+        "宁波": "浙江省",
+        "Wuxi": "江苏省",
+        "苏州": "江苏省",
+        "成都": "四川省",
+        "Chongqing": "重庆市",
+        "武汉": "湖北省",
+        "Yichang": "湖北省",
+        "Changsha": "湖南省",
+        "郑州": "河南省",
+        "Qingdao": "山东省",
+        "厦门": "福建省",
+        "西安": "陕西省",
+        "Dalian": "辽宁省",
+    }
+    cities = demo_cities()
+    for country, places in cities.items():
+        for city, state in places:
+            if state is None:
+                assert not any(c == country for c, __ in states.values()), city
+                continue
+            assert states[state][0] == country, f"{city}: {state} is not in {country}"
+            if country == "cn":
+                assert states[state][1] == province[city], city
+                assert regions.get(state), f"{city}: no region rule takes {state}"
+    assert {city for city, __ in cities["cn"]} == set(province)
