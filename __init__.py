@@ -3,6 +3,9 @@ from . import models, wizards
 
 def post_init_hook(env):
     env["res.company"].search([])._cpc_create_default_tiers()
+    # Existing orders and partners are classified now, in the background, not
+    # at the first nightly run.
+    env["res.company"]._cpc_start_background_runs()
 
 
 def uninstall_hook(env):

@@ -23,3 +23,4 @@ from . import classification_coding_job
 from . import res_partner_code
 from . import product_code
 from . import customer_screens
+from . import first_classification

@@ -164,21 +164,76 @@ cpc_ensure_postgres() {
     export PGUSER=$CPC_DB_USER PGPASSWORD=$CPC_DB_PASSWORD
 }
 
+# Python 3.11 before 3.11.8 keeps one AST recursion counter for all threads
+# (CPython gh-106905): when a garbage collection lets another thread parse in the
+# middle of ast.parse, the request fails with "SystemError: AST constructor
+# recursion depth mismatch". Odoo's threaded server parses in every request
+# (safe_eval, domains, tracebacks), so the demo's static files failed at random.
+# 3.12 (Odoo 18's newest, the one its own images run) collects garbage only
+# between bytecodes, and 3.10 has no such counter: both are free of it.
+cpc_python_race_free() {
+    "$1" -c 'import sys; v = sys.version_info[:3]
+sys.exit(not ((3, 10) <= v[:2] <= (3, 12) and not (3, 11) <= v < (3, 11, 8)))' 2>/dev/null
+}
+
+# Odoo 18 runs on 3.10 to 3.12.
+cpc_python_supported() {
+    "$1" -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null
+}
+
+# The interpreters to choose from, best first: on PATH, then pyenv's (whose
+# shims answer only for its selected version).
+cpc_python_candidates() {
+    local name found
+    for name in python3.12 python3.11 python3.10 python3; do
+        found=$(command -v "$name" 2>/dev/null) && printf '%s\n' "$found"
+        [ "$name" = python3 ] && continue
+        for found in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"${name#python}".*/bin/"$name"; do
+            [ -x "$found" ] && printf '%s\n' "$found"
+        done
+    done
+    printf '%s\n' /usr/bin/python3.12 /usr/bin/python3.11 /usr/bin/python3.10 /usr/bin/python3
+}
+
+# Sets CPC_PYTHON (unless the user did) to the first race-free interpreter Odoo 18
+# supports, else to the first one it supports, loudly.
 cpc_pick_python() {
-    if [ -n "$CPC_PYTHON" ]; then return; fi
-    local candidate
-    for candidate in python3.11 python3.12 python3; do
-        if command -v "$candidate" >/dev/null; then
-            CPC_PYTHON=$(command -v "$candidate")
+    if [ -n "$CPC_PYTHON" ]; then
+        cpc_python_supported "$CPC_PYTHON" || cpc_die "CPC_PYTHON=$CPC_PYTHON: Odoo 18 needs Python 3.10 to 3.12"
+        return
+    fi
+    local candidate fallback=
+    while read -r candidate; do
+        [ -x "$candidate" ] || continue
+        if cpc_python_race_free "$candidate"; then
+            CPC_PYTHON=$candidate
             return
         fi
-    done
-    cpc_die "no python3 found"
+        if [ -z "$fallback" ] && cpc_python_supported "$candidate"; then fallback=$candidate; fi
+    done < <(cpc_python_candidates)
+    [ -n "$fallback" ] || cpc_die "no Python 3.10 to 3.12 found (Odoo 18 needs one); set CPC_PYTHON to one"
+    CPC_PYTHON=$fallback
+    printf '\n!!!!! %s is Python %s: under load its threads can fail requests with\n' \
+        "$CPC_PYTHON" "$("$CPC_PYTHON" -c 'import platform; print(platform.python_version())')" >&2
+    printf '"SystemError: AST constructor recursion depth mismatch" (CPython bug gh-106905).\n' >&2
+    printf 'Install Python 3.12 (or 3.11.8 or later), or set CPC_PYTHON to one, then run again. !!!!!\n\n' >&2
 }
 
 # Odoo 18 pins cbor2 5.4.2 for Python < 3.12, which no longer builds; 5.6.2 does.
 cpc_odoo_requirements() {
     sed 's/^cbor2==5\.4\.2\b/cbor2==5.6.2/' "$ODOO_SRC/requirements.txt"
+}
+
+# A virtual environment belongs to one interpreter: when $CPC_VENV was built by
+# another one than $CPC_PYTHON (or is broken), it goes, to be built anew.
+cpc_drop_foreign_venv() {
+    [ -e "$CPC_VENV" ] || return 0
+    local version_of='import sys; print(sys.version)'
+    if [ "$("$CPC_VENV/bin/python" -c "$version_of" 2>/dev/null)" \
+        != "$("$CPC_PYTHON" -c "$version_of")" ]; then
+        cpc_log "replacing virtual environment $CPC_VENV: it was not built with $CPC_PYTHON"
+        rm -rf "$CPC_VENV"
+    fi
 }
 
 # Builds (or refreshes) the virtual environment. With Odoo, it holds Odoo's
@@ -198,6 +253,7 @@ cpc_ensure_venv() {
     if [ -x "$CPC_VENV/bin/python" ] && [ "$(cat "$CPC_VENV/.cpc-stamp" 2>/dev/null)" = "$wanted" ]; then
         return
     fi
+    cpc_drop_foreign_venv
     if ! "$CPC_PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
         cpc_apt_install python3-venv
     fi

@@ -13,6 +13,9 @@
 #   --db NAME       database name (default cpc_demo)
 #   --port N        HTTP port (default 8069)
 #   --no-serve      exit after the summary
+#   --check-serving serve in the background, load the web client in rounds of
+#                   parallel requests (scripts/load_web_client.py), stop, and exit
+#                   non-zero on any failed request or server error in the log
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
 db=cpc_demo
@@ -27,7 +30,8 @@ while [ $# -gt 0 ]; do
         --db) db=$2; shift ;;
         --port) port=$2; shift ;;
         --no-serve) serve=0 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        --check-serving) serve=check ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) cpc_die "unknown argument: $1 (see --help)" ;;
     esac
     shift
@@ -49,9 +53,25 @@ PYTHONPATH=$ODOO_SRC "$CPC_VENV/bin/python" "$CPC_REPO/scripts/demo_data.py" \
     --config "$conf" --database "$db" ${generator_args[@]+"${generator_args[@]}"}
 cpc_log "demo database $db ready in $(( $(date +%s) - started )) s"
 
+serve_args=(-c "$conf" -d "$db" --db-filter="^${db}\$" --http-port="$port")
+
+if [ "$serve" = check ]; then
+    log=$demo_dir/serve-check.log
+    : > "$log"
+    cpc_log "serving in the background (log: $log) and loading the web client"
+    "$CPC_VENV/bin/python" "$ODOO_SRC/odoo-bin" "${serve_args[@]}" --log-level=info \
+        --logfile="$log" &
+    server=$!
+    trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
+    # It meets the server cold, as a browser opened at once would.
+    check_rc=0
+    "$CPC_VENV/bin/python" "$CPC_REPO/scripts/load_web_client.py" --wait 120 \
+        --url "http://127.0.0.1:$port" --db "$db" --log "$log" || check_rc=$?
+    exit "$check_rc"
+fi
+
 if [ "$serve" = 1 ]; then
     printf '\nOdoo is serving the demo at http://localhost:%s  (login: admin, password: admin)\n' "$port"
     printf 'Press Ctrl+C to stop.\n\n'
-    exec "$CPC_VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" --db-filter="^${db}\$" \
-        --http-port="$port" --log-level=warn
+    exec "$CPC_VENV/bin/python" "$ODOO_SRC/odoo-bin" "${serve_args[@]}" --log-level=warn
 fi

@@ -146,7 +146,70 @@ PRODUCT_FAMILIES = {
 }
 SERVICES = ("Installation Service", "Maintenance Contract", "On-site Training")
 COUNTRIES = ("cn", "cn", "cn", "us", "de", "fr", "jp", "uk", "sg", "au")
-CN_CITIES = ("上海", "Beijing", "深圳", "Hangzhou", "成都", "Wuxi", "佛山", "Yichang")
+# Each city with the state it lies in (the xmlid of base's res.country.state),
+# None where Odoo has no states for the country. Chinese cities are written in
+# English or in Chinese, as customers type them: the city-tier rules read both.
+CITIES = {
+    "cn": (
+        ("上海", "state_cn_SH"),
+        ("Beijing", "state_cn_BJ"),
+        ("天津", "state_cn_TJ"),
+        ("深圳", "state_cn_GD"),
+        ("Guangzhou", "state_cn_GD"),
+        ("佛山", "state_cn_GD"),
+        ("Hangzhou", "state_cn_ZJ"),
+        ("宁波", "state_cn_ZJ"),
+        ("Wuxi", "state_cn_JS"),
+        ("苏州", "state_cn_JS"),
+        ("成都", "state_cn_SC"),
+        ("Chongqing", "state_cn_CQ"),
+        ("武汉", "state_cn_HB"),
+        ("Yichang", "state_cn_HB"),
+        ("Changsha", "state_cn_HN"),
+        ("郑州", "state_cn_HA"),
+        ("Qingdao", "state_cn_SD"),
+        ("厦门", "state_cn_FJ"),
+        ("西安", "state_cn_SN"),
+        ("Dalian", "state_cn_LN"),
+    ),
+    "us": (
+        ("San Francisco", "state_us_5"),
+        ("Los Angeles", "state_us_5"),
+        ("Houston", "state_us_44"),
+        ("Chicago", "state_us_14"),
+        ("Seattle", "state_us_48"),
+        ("Miami", "state_us_10"),
+        ("Baltimore", "state_us_33"),
+    ),
+    "de": (
+        ("München", "state_de_by"),
+        ("Berlin", "state_de_be"),
+        ("Hamburg", "state_de_hh"),
+        ("Köln", "state_de_nw"),
+        ("Stuttgart", "state_de_bw"),
+        ("Frankfurt am Main", "state_de_he"),
+    ),
+    "fr": (("Paris", None), ("Lyon", None), ("Marseille", None), ("Toulouse", None)),
+    "jp": (
+        ("Tokyo", "state_jp_jp-13"),
+        ("Osaka", "state_jp_jp-27"),
+        ("Nagoya", "state_jp_jp-23"),
+        ("Yokohama", "state_jp_jp-14"),
+        ("Fukuoka", "state_jp_jp-40"),
+        ("Sapporo", "state_jp_jp-01"),
+    ),
+    "uk": (
+        ("London", "state_uk117"),
+        ("Liverpool", "state_uk76"),
+        ("Birmingham", "state_uk108"),
+    ),
+    "sg": (("Singapore", None),),
+    "au": (
+        ("Sydney", "state_au_2"),
+        ("Melbourne", "state_au_7"),
+        ("Brisbane", "state_au_4"),
+    ),
+}
 HEADCOUNTS = (4, 25, 60, 180, 450, 1200, 5000)
 
 
@@ -277,8 +340,14 @@ class DemoHistory:
         industries = env["res.partner.industry"].search([])
         values = []
         for index in range(self.args.customers):
-            country = countries[rng.choice(COUNTRIES)]
-            states = country.state_ids
+            code = rng.choice(COUNTRIES)
+            country = countries[code]
+            city, state = rng.choice(CITIES[code])
+            address = {
+                "country_id": country.id,
+                "city": city,
+                "state_id": state and env.ref(f"base.{state}").id,
+            }
             if rng.random() < 0.65:
                 name = (
                     f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_WORDS)} "
@@ -303,25 +372,33 @@ class DemoHistory:
                         "cpc_employee_count": rng.choice(HEADCOUNTS),
                         "industry_id": industries and rng.choice(industries).id,
                         "child_ids": children,
-                        "country_id": country.id,
-                        "state_id": states and rng.choice(states).id,
                         "email": f"info{index}@example.com",
+                        **address,
                     }
                 )
             else:
                 values.append(
                     {
                         "name": self._person_name(),
-                        "country_id": country.id,
-                        "state_id": states and rng.choice(states).id,
                         "email": f"person{index}@example.com",
+                        **address,
                     }
                 )
-        for value in values:
-            if value["country_id"] == countries["cn"].id:
-                value["city"] = rng.choice(CN_CITIES)
         # The seeded rules place them by type, size, industry, region and city.
         self.customers = env["res.partner"].create(values)
+        # Each customer belongs to the company that sells to it (see
+        # create_orders): only that company reads its chatter, so the
+        # classification may note its changes there, in its readers' language.
+        main, shanghai = self.companies
+        for company, customers in (
+            (shanghai, self.customers.filtered(lambda c: self._seller_is_branch(c))),
+            (main, self.customers.filtered(lambda c: not self._seller_is_branch(c))),
+        ):
+            customers.company_id = company
+
+    @staticmethod
+    def _seller_is_branch(customer):
+        return customer.id % 7 == 0
 
     def _person_name(self):
         return f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
@@ -362,7 +439,7 @@ class DemoHistory:
             order_date = datetime.combine(
                 self.start + timedelta(days=day), datetime.min.time()
             ) + timedelta(hours=rng.randint(8, 18), minutes=rng.randint(0, 59))
-            company = shanghai if customer.id % 7 == 0 else main
+            company = shanghai if self._seller_is_branch(customer) else main
             partner = customer
             if customer.child_ids and rng.random() < 0.45:
                 partner = rng.choice(customer.child_ids)
@@ -433,9 +510,39 @@ class DemoHistory:
         )
         self.orders.invalidate_recordset(["date_order"], flush=False)
 
+    # -- the people who read it ------------------------------------------------
+    def create_readers(self):
+        """A sales manager per company, each reading Odoo in their own language:
+        the Shanghai branch works in Chinese."""
+        env = self.env
+        env["res.lang"]._activate_lang("zh_CN")
+        env["ir.module.module"].search(
+            [("state", "=", "installed")]
+        )._update_translations("zh_CN")
+        main, shanghai = self.companies
+        groups = [Command.link(env.ref("sales_team.group_sale_manager").id)]
+        for login, name, lang, company in (
+            ("manager", "Emma Miller", "en_US", main),
+            ("wang", "王芳", "zh_CN", shanghai),
+        ):
+            env["res.users"].with_context(no_reset_password=True).create(
+                {
+                    "login": login,
+                    "password": login,
+                    "name": name,
+                    "lang": lang,
+                    "tz": "Asia/Shanghai" if lang == "zh_CN" else "America/New_York",
+                    "company_id": company.id,
+                    "company_ids": [Command.set([company.id])],
+                    "groups_id": groups,
+                    "email": f"{login}@example.com",
+                }
+            )
+
     def build(self):
         for step in (
             self.setup_companies,
+            self.create_readers,
             self.create_products,
             self.create_customers,
             self.create_orders,
@@ -446,13 +553,34 @@ class DemoHistory:
             log(f"{step.__name__.replace('_', ' ')}: {time.time() - started:.1f} s")
 
 
+def readers_language(env, company):
+    """The language of the company's classification users when they share one
+    (the chatter notes of its customers are theirs alone), else English."""
+    users = env.ref("customer_product_classification.group_classification_user").users
+    langs = set(users.filtered(lambda user: user.company_ids == company).mapped("lang"))
+    return langs.pop() if len(langs) == 1 else "en_US"
+
+
 def classify_customers(env):
-    """Customer value: RFM segments, value tiers and lifecycle stages, per company."""
-    classification = env["partner.classification"]
+    """Customer value: RFM segments, value tiers and lifecycle stages, per company.
+
+    Classified first as of a quarter ago, then today: the history and the
+    customers' chatter then show how their classes moved since.
+    """
     lines = ["Customer classes:"]
+    today = date.today()
     for company in env["res.company"].search([]):
-        result = classification.with_company(company)._cpc_classify(company)
-        lines.append(f"  {company.name}: {result['done']} customers classified")
+        classification = env["partner.classification"].with_company(company)
+        classification._cpc_classify(company, reference_date=today - timedelta(days=91))
+        # The notes this run leaves on the customers' chatter speak its language.
+        result = classification.with_context(
+            lang=readers_language(env, company)
+        )._cpc_classify(company)
+        classified = classification.search_count([("company_id", "=", company.id)])
+        lines.append(
+            f"  {company.name}: {classified} customers classified, "
+            f"{result['done']} changed in the last quarter"
+        )
         for field, label in (
             ("tier_id", "tier"),
             ("segment_id", "segment"),
@@ -487,29 +615,34 @@ def classify_by_schemes(env):
         ref(f"{module}.category_needs_{key}")
         for key in ("price", "brand", "quality", "functional", "emotional")
     ]
+    account_values = [
+        ref(f"{module}.category_account_value_{key}")
+        for key in ("key", "strategic", "profit", "non_profit")
+    ]
     channel_field = ref(f"{module}.scheme_channel").field_name
     needs_field = ref(f"{module}.scheme_needs").field_name
-    # One write per combination, as an import would do it.
+    account_field = ref(f"{module}.scheme_account_value").field_name
+    # One write per combination, as an import would do it. A sales manager
+    # judges the account value of only some customers.
     groups = defaultdict(list)
     for customer in customers:
         pair = tuple(sorted(c.id for c in rng.sample(channels, 2)))
-        groups[pair, rng.choice(needs).id].append(customer.id)
-    for (pair, need), ids in groups.items():
+        account = (
+            rng.choices(account_values, (1, 2, 5, 2))[0].id
+            if rng.random() < 0.4
+            else False
+        )
+        groups[pair, rng.choice(needs).id, account].append(customer.id)
+    for (pair, need, account), ids in groups.items():
         customers.browse(ids).write(
             {
                 channel_field: [Command.set(list(pair))],
                 needs_field: [Command.set([need])],
+                account_field: account,
             }
         )
     products = env["product.template"].search([("default_code", "=like", "DEMO-%")])
-    positioning = ref(f"{module}.scheme_positioning").field_name
-    median = (
-        sorted(products.mapped("list_price"))[len(products) // 2] if products else 0
-    )
-    high = products.filtered(lambda p: p.list_price > median)
-    mass = ref(f"{module}.category_positioning_mass")
-    high.write({positioning: ref(f"{module}.category_positioning_high_end").id})
-    (products - high).write({positioning: mass.id})
+    place_products_by_hand(env, products, rng)
     lines = ["Classification schemes:"]
     for scheme in env["classification.scheme"].search([]):
         Target = env[scheme._target_model()]
@@ -528,6 +661,83 @@ def classify_by_schemes(env):
         listed = ", ".join(f"{name} {count}" for name, count in placed[:6])
         lines.append(f"  {scheme.name}: {listed}")
     return lines
+
+
+# Product families that wear out slowly; the others are bought again and again.
+DURABLE_FAMILIES = {"Electrical", "Safety"}
+
+
+def place_products_by_hand(env, products, rng):
+    """Every product scheme the rules leave to people, filled for some products:
+    positioning by price, durability by family, made to order for a few, markets
+    and sales channels as a product manager would tick them."""
+    module = "customer_product_classification"
+
+    def category(key):
+        return env.ref(f"{module}.category_{key}").id
+
+    def field(scheme):
+        return env.ref(f"{module}.scheme_{scheme}").field_name
+
+    goods = products.filtered(lambda p: p.type != "service")
+    median = sorted(goods.mapped("list_price"))[len(goods) // 2] if goods else 0
+    channels = [
+        category(f"product_channel_{key}")
+        for key in ("online", "offline", "direct", "distribution")
+    ]
+    groups = defaultdict(list)
+    for product in goods:
+        values = (
+            (
+                field("positioning"),
+                category(
+                    "positioning_high_end"
+                    if product.list_price > median
+                    else "positioning_mass"
+                ),
+            ),
+            (
+                field("nature"),
+                category(
+                    "nature_durable"
+                    if product.categ_id.name in DURABLE_FAMILIES
+                    else "nature_fmcg"
+                ),
+            ),
+            (
+                field("make"),
+                category("make_custom" if rng.random() < 0.15 else "make_standard"),
+            ),
+            (
+                field("market"),
+                tuple(
+                    sorted(
+                        [category("market_domestic")]
+                        + (
+                            [category("market_international")]
+                            if rng.random() < 0.35
+                            else []
+                        )
+                    )
+                ),
+            ),
+            (
+                field("product_channel"),
+                tuple(sorted(rng.sample(channels, rng.randint(1, 2)))),
+            ),
+        )
+        # A share of the catalogue is still waiting for its product manager.
+        if rng.random() < 0.15:
+            values = values[:2]
+        groups[values].append(product.id)
+    multiple = {field("market"), field("product_channel")}
+    for values, ids in groups.items():
+        products.browse(ids).write(
+            {
+                name: [Command.set(list(value))] if name in multiple else value
+                for name, value in values
+            }
+        )
 
 
 # Each entry runs one classification of the addon and returns its summary lines.
