@@ -17,6 +17,7 @@
         "security/customer_product_classification_security.xml",
         "security/ir.model.access.csv",
         "security/classification_note_security.xml",
+        "security/classification_strategy_security.xml",
         "data/partner_rfm_segment_data.xml",
         "data/ir_cron_data.xml",
         "data/classification_scheme_data.xml",
@@ -33,6 +34,8 @@
         "wizards/partner_classification_wizard_views.xml",
         "wizards/classification_import_wizard_views.xml",
         "views/customer_product_classification_menus.xml",
+        "views/classification_strategy_views.xml",
+        "data/classification_strategy_data.xml",
     ],
     "external_dependencies": {"python": ["openpyxl", "xlrd"]},
     "assets": {

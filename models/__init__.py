@@ -16,3 +16,5 @@ from . import product_template
 from . import ir_model_fields
 from . import ir_module_module
 from . import classification_importer
+from . import classification_strategy
+from . import classification_strategy_hooks

@@ -1,0 +1,395 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
+
+from ..models.classification_strategy import Move
+from .common import TODAY, ClassificationCase
+
+
+@tagged("post_install", "-at_install")
+class TestStrategies(ClassificationCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Strategy = cls.env["classification.strategy"]
+        cls.Log = cls.env["classification.strategy.log"]
+        # The seeds and other tests' strategies stay out of the way.
+        cls.Strategy.with_context(active_test=False).search([]).active = False
+        cls.key_list = cls.env["product.pricelist"].create(
+            {"name": "Key Accounts", "company_id": cls.company.id}
+        )
+        cls.big = cls._customer("Big Buyer", is_company=True, user_id=cls.salesman.id)
+        cls.smalls = cls.env["res.partner"].create(
+            [
+                {"name": f"Small Buyer {i}", "is_company": True, "user_id": cls.salesman.id}
+                for i in range(4)
+            ]
+        )
+        cls._order(cls.big, 5000, TODAY - timedelta(days=20))
+        for index, partner in enumerate(cls.smalls):
+            cls._order(partner, 100 + index, TODAY - timedelta(days=10 + index))
+        cls.todo = cls.env.ref("mail.mail_activity_data_todo")
+        cls.vip_tag = cls.env["res.partner.category"].create({"name": "VIP"})
+        cls.lost_tag = cls.env["res.partner.category"].create({"name": "Lost"})
+
+    def _strategy(self, **values):
+        return self.Strategy.create({"name": "Test strategy", **values})
+
+    def _activities(self, partners, strategy=None):
+        return self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "in", partners.ids)]
+        )
+
+    def _tiers_now(self, partners):
+        return {p: self._row(p).tier_id for p in partners}
+
+    def _make_a(self, partner, amount=20000):
+        self._order(partner, amount, TODAY - timedelta(days=2))
+
+    # ----------------------------------------------------------- triggers
+    def test_enters_tier_sets_price_list_and_activity_once(self):
+        self._classify()
+        key = self._strategy(
+            name="Key accounts",
+            trigger="tier",
+            tier_id=self._tier("A").id,
+            pricelist_id=self.key_list.id,
+            activity_type_id=self.todo.id,
+            activity_summary="Meet the key account",
+            activity_days=7,
+        )
+        before = self._tiers_now(self.smalls)
+        newcomer = self.smalls[0]
+        self._make_a(newcomer)
+        self._classify()
+        entered = self.smalls.filtered(
+            lambda p: self._row(p).tier_id == self._tier("A") and before[p] != self._tier("A")
+        )
+        self.assertIn(newcomer, entered)
+        for partner in entered:
+            self.assertEqual(
+                partner.with_company(self.company).property_product_pricelist, self.key_list
+            )
+        activities = self._activities(entered)
+        self.assertEqual(len(activities), len(entered))
+        self.assertEqual(activities.user_id, self.salesman)
+        due = fields.Date.context_today(self.big) + timedelta(days=7)
+        self.assertEqual(set(activities.mapped("date_deadline")), {due})
+        self.assertEqual(activities[0].summary, "Meet the key account")
+        logs = self.Log.search([("strategy_id", "=", key.id)])
+        self.assertEqual(logs.partner_id, entered)
+        self.assertIn("Key Accounts", logs[0].actions)
+        self.assertIn("→", logs[0].move)
+        # The chatter says which strategy did what.
+        note = newcomer.message_ids.filtered(lambda m: "Key accounts" in (m.body or ""))
+        self.assertTrue(note)
+        self.assertIn("Key Accounts", note[0].body)
+        # The big buyer was A before and stays: no move, nothing done to it.
+        self.assertNotIn(self.big, logs.partner_id)
+        self.assertFalse(self._activities(self.big))
+
+        # The same run again, and the same moves fired again: nothing more.
+        self._classify()
+        moves = [
+            Move(p.id, "tier", before[p].id, self._tier("A").id, TODAY, None, False)
+            for p in entered
+        ]
+        self.Strategy._cpc_fire(self.company, moves, None, "wizard")
+        self.assertEqual(len(self._activities(entered)), len(entered))
+        self.assertEqual(self.Log.search_count([("strategy_id", "=", key.id)]), len(logs))
+
+    def test_downgrade_from_a_fires_when_a_manager_pins(self):
+        self._classify()
+        self.assertEqual(self._row(self.big).tier_id, self._tier("A"))
+        down = self._strategy(
+            trigger="tier_down",
+            from_tier_id=self._tier("A").id,
+            activity_type_id=self.todo.id,
+            activity_days=7,
+            activity_assignee="salesperson",
+        )
+        up = self._strategy(trigger="tier_up", tag_add_ids=[Command.link(self.vip_tag.id)])
+        row = self._row(self.big).with_user(self.manager)
+        row.write({"manual_tier_id": self._tier("B").id, "pin_reason": "Slowing down"})
+        activity = self._activities(self.big)
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.salesman)
+        self.assertEqual(
+            activity.date_deadline, fields.Date.context_today(self.big) + timedelta(days=7)
+        )
+        log = self.Log.search([("strategy_id", "=", down.id)])
+        self.assertEqual(log.partner_id, self.big)
+        self.assertEqual(log.source, "manual")
+        # B → C is down, but not from A.
+        row.write({"manual_tier_id": self._tier("C").id})
+        self.assertEqual(len(self._activities(self.big)), 1)
+        self.assertNotIn(self.vip_tag, self.big.category_id)
+        # Back up: the up strategy fires.
+        row.action_unpin()
+        self.assertIn(self.vip_tag, self.big.category_id)
+        self.assertEqual(self.Log.search([("strategy_id", "=", up.id)]).partner_id, self.big)
+
+    def test_stage_trigger_tags_and_salesperson(self):
+        self._classify()
+        strategy = self._strategy(
+            trigger="stage",
+            stage="at_risk",
+            tag_add_ids=[Command.link(self.lost_tag.id)],
+            tag_remove_ids=[Command.link(self.vip_tag.id)],
+            salesperson_action="set",
+            salesperson_id=self.manager.id,
+        )
+        partner = self.smalls[1]
+        partner.category_id = [Command.link(self.vip_tag.id)]
+        self._row(partner).with_user(self.manager).write(
+            {"manual_stage": "at_risk", "pin_reason": "No answer to calls"}
+        )
+        self.assertIn(self.lost_tag, partner.category_id)
+        self.assertNotIn(self.vip_tag, partner.category_id)
+        self.assertEqual(partner.user_id, self.manager)
+        self.assertEqual(self.Log.search([("strategy_id", "=", strategy.id)]).partner_id, partner)
+
+    def test_stage_reached_by_a_run_and_stay_of_180_days(self):
+        silent = self._customer("Silent Ltd", is_company=True, user_id=self.salesman.id)
+        self._order(silent, 300, TODAY - timedelta(days=400))
+        pool = self._strategy(
+            trigger="stage", stage="churned", delay_days=180, salesperson_action="clear"
+        )
+        at_once = self._strategy(
+            trigger="stage", stage="churned", tag_add_ids=[Command.link(self.lost_tag.id)]
+        )
+        self._classify()
+        self.assertEqual(self._row(silent).stage, "churned")
+        self.assertIn(self.lost_tag, silent.category_id)
+        # Not churned long enough yet.
+        self.assertEqual(silent.user_id, self.salesman)
+        self._classify(day=TODAY + timedelta(days=100))
+        self.assertEqual(silent.user_id, self.salesman)
+        self._classify(day=TODAY + timedelta(days=181))
+        self.assertFalse(silent.user_id)
+        log = self.Log.search([("strategy_id", "=", pool.id)])
+        self.assertEqual(log.partner_id, silent)
+        self.assertEqual(log.moved_on, TODAY)
+        # A salesperson given back by hand is not taken again for the same stay.
+        silent.user_id = self.salesman
+        self._classify(day=TODAY + timedelta(days=200))
+        self.assertEqual(silent.user_id, self.salesman)
+        self.assertEqual(self.Log.search_count([("strategy_id", "=", at_once.id)]), 1)
+
+    def test_any_segment_change_runs_a_server_action(self):
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Flag segment change",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "state": "code",
+                "code": "records.write({'comment': 'segment changed'})",
+            }
+        )
+        strategy = self._strategy(trigger="segment", server_action_id=action.id)
+        self._classify()
+        fired = self.Log.search([("strategy_id", "=", strategy.id)]).partner_id
+        self.assertEqual(fired, self.big | self.smalls)
+        self.assertEqual(set(fired.mapped("comment")), {"segment changed"})
+
+    def test_category_change_fires_once_per_move(self):
+        scheme = self.env["classification.scheme"].create(
+            {"name": "Strategy Region", "code": "SREGION", "applies_to": "partner"}
+        )
+        self.addCleanup(self.registry.setup_models, self.cr)
+        east, west = self.env["classification.category"].create(
+            [
+                {"scheme_id": scheme.id, "name": "East", "code": "E"},
+                {"scheme_id": scheme.id, "name": "West", "code": "W"},
+            ]
+        )
+        strategy = self._strategy(
+            trigger="category",
+            scheme_id=scheme.id,
+            category_id=east.id,
+            tag_add_ids=[Command.link(self.vip_tag.id)],
+            partner_domain="[('is_company', '=', True)]",
+        )
+        field = scheme.field_id.name
+        person = self._customer("Lone Person", user_id=self.salesman.id)
+        self._order(person, 10, TODAY - timedelta(days=3))
+        self._classify()
+        (self.big | person).write({field: east.id})
+        self.assertIn(self.vip_tag, self.big.category_id)
+        # The customer filter leaves persons alone.
+        self.assertNotIn(self.vip_tag, person.category_id)
+        self.big.write({field: west.id})
+        self.big.category_id = [Command.unlink(self.vip_tag.id)]
+        self.big.write({field: west.id})
+        self.assertNotIn(self.vip_tag, self.big.category_id)
+        self.assertEqual(self.Log.search([("strategy_id", "=", strategy.id)]).partner_id, self.big)
+
+    # ------------------------------------------------------ set-based
+    def test_price_lists_and_salespersons_written_grouped_by_value(self):
+        self._classify()
+        strategy = self._strategy(
+            trigger="stage",
+            stage="at_risk",
+            pricelist_id=self.key_list.id,
+            salesperson_action="clear",
+            activity_type_id=self.todo.id,
+            activity_assignee="user",
+            activity_user_id=self.manager.id,
+        )
+        moves = [
+            Move(p.id, "stage", "active", "at_risk", TODAY, None, False)
+            for p in self.big | self.smalls
+        ]
+        Partner = type(self.env["res.partner"])
+        original = Partner.write
+        writes = []
+
+        def spy(records, vals):
+            writes.append((len(records), sorted(vals)))
+            return original(records, vals)
+
+        Activity = type(self.env["mail.activity"])
+        original_create = Activity.create
+        creates = []
+
+        def spy_create(records, vals_list):
+            creates.append(len(vals_list) if isinstance(vals_list, list) else 1)
+            return original_create(records, vals_list)
+
+        with patch.object(Partner, "write", spy), patch.object(Activity, "create", spy_create):
+            self.Strategy._cpc_fire(self.company, moves, None, "wizard")
+        self.assertIn((5, ["specific_property_product_pricelist"]), writes)
+        self.assertIn((5, ["user_id"]), writes)
+        self.assertEqual(creates, [5])
+        self.assertEqual(self.Log.search_count([("strategy_id", "=", strategy.id)]), 5)
+
+    # ------------------------------------------------ preview, dry run
+    def test_preview_and_dry_run_write_nothing(self):
+        self._classify()
+        strategy = self._strategy(
+            name="Key accounts",
+            trigger="tier",
+            tier_id=self._tier("A").id,
+            pricelist_id=self.key_list.id,
+            activity_type_id=self.todo.id,
+        )
+        newcomer = self.smalls[0]
+        self._make_a(newcomer)
+        wizard = Form(
+            self.env["partner.classification.wizard"].with_user(self.manager)
+        ).save()
+        wizard.reference_date = TODAY
+        wizard.action_preview()
+        self.assertIn("Key accounts → ", wizard.strategy_preview)
+        self.assertFalse(self.Log.search([("strategy_id", "=", strategy.id)]))
+        self.assertFalse(self._activities(newcomer))
+        self.assertNotEqual(
+            newcomer.with_company(self.company).property_product_pricelist, self.key_list
+        )
+
+        trial = self.env["classification.strategy.try.wizard"].with_user(self.manager).create(
+            {"strategy_id": strategy.id, "partner_ids": [Command.set(newcomer.ids)]}
+        )
+        trial.action_try()
+        self.assertIn("Key Accounts", trial.line_ids.description)
+        self.assertIn("Activity", trial.line_ids.description)
+        self.assertFalse(self.Log.search([("strategy_id", "=", strategy.id)]))
+        self.assertFalse(self._activities(newcomer))
+        self.assertNotEqual(
+            newcomer.with_company(self.company).property_product_pricelist, self.key_list
+        )
+        # Applying the wizard then does it.
+        wizard.action_apply()
+        self.assertTrue(self.Log.search([("strategy_id", "=", strategy.id)]))
+        self.assertEqual(
+            newcomer.with_company(self.company).property_product_pricelist, self.key_list
+        )
+
+    # ------------------------------------------------------ companies
+    def test_a_strategy_never_touches_another_company(self):
+        other = self.env["res.company"].create({"name": "CPC Strategy Other"})
+        self.env.user.company_ids |= other
+        other_list = self.env["product.pricelist"].create(
+            {"name": "Other List", "company_id": other.id}
+        )
+        with self.assertRaises(ValidationError):
+            self._strategy(trigger="stage", stage="new", pricelist_id=other_list.id)
+        strategy = self._strategy(
+            trigger="stage", stage="new", tag_add_ids=[Command.link(self.vip_tag.id)]
+        )
+        foreign = self._customer("Foreign Buyer", is_company=True)
+        self._order(foreign, 100, TODAY - timedelta(days=5), company=other)
+        self._classify(company=other)
+        self.assertEqual(self._row(foreign, other).stage, "new")
+        self.assertNotIn(self.vip_tag, foreign.category_id)
+        self.assertFalse(self.Log.search([("strategy_id", "=", strategy.id)]))
+        # Category moves of another company's partners stay with it too.
+        self.assertFalse(
+            self.Strategy._cpc_match(
+                other, [Move(foreign.id, "stage", None, "new", TODAY, None, False)]
+            )
+        )
+
+    # --------------------------------------------------------- access
+    def test_managers_configure_users_read_results(self):
+        self._classify()
+        strategy = self._strategy(trigger="segment", tag_add_ids=[Command.link(self.vip_tag.id)])
+        self.Strategy._cpc_fire(
+            self.company,
+            [Move(self.big.id, "segment", None, self._row(self.big).segment_id.id, TODAY, None, False)],
+            None,
+            "manual",
+        )
+        rep = self.salesman
+        self.assertTrue(self.Strategy.with_user(rep).search([("id", "=", strategy.id)]))
+        log = self.Log.with_user(rep).search([("strategy_id", "=", strategy.id)])
+        self.assertEqual(log.partner_id, self.big)
+        with self.assertRaises(AccessError):
+            log.write({"actions": "changed"})
+        with self.assertRaises(AccessError):
+            self.Strategy.with_user(rep).create({"name": "Mine", "trigger": "tier"})
+        with self.assertRaises(AccessError):
+            strategy.with_user(rep).write({"name": "Renamed"})
+        self.Strategy.with_user(self.manager).create({"name": "Managed", "trigger": "tier"})
+        with self.assertRaises(AccessError):
+            log.with_user(self.manager).unlink()
+        employee = new_test_user(self.env, login="cpc_strat_employee", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            self.Log.with_user(employee).search([])
+        portal = new_test_user(self.env, login="cpc_strat_portal", groups="base.group_portal")
+        with self.assertRaises(AccessError):
+            self.Strategy.with_user(portal).search([])
+
+    # ----------------------------------------------------------- mail
+    def test_mail_only_with_a_template(self):
+        self._classify()
+        strategy = self._strategy(
+            trigger="stage",
+            stage="at_risk",
+            activity_type_id=self.todo.id,
+            activity_assignee="user",
+            activity_user_id=self.manager.id,
+        )
+        self.big.email = "big@example.com"
+        mails = self.env["mail.mail"].sudo()
+        before = mails.search_count([])
+        move = [Move(self.big.id, "stage", "active", "at_risk", TODAY, None, False)]
+        self.Strategy._cpc_fire(self.company, move, None, "manual")
+        self.assertEqual(len(self._activities(self.big)), 1)
+        self.assertEqual(mails.search_count([]), before)
+        template = self.env["mail.template"].create(
+            {
+                "name": "We miss you",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "subject": "We miss you",
+                "email_to": "{{ object.email }}",
+                "body_html": "<p>Come back</p>",
+            }
+        )
+        strategy.mail_template_id = template
+        move = [Move(self.big.id, "stage", "new", "at_risk", TODAY, None, False)]
+        self.Strategy._cpc_fire(self.company, move, None, "manual")
+        self.assertEqual(mails.search_count([]), before + 1)
