@@ -211,8 +211,14 @@ class ClassificationStrategy(models.Model):
 
     # --------------------------------------------------------- checks
     @api.constrains(
-        "company_id", "tier_id", "from_tier_id", "pricelist_id", "scheme_id",
-        "category_id", "salesperson_id", "activity_user_id",
+        "company_id",
+        "tier_id",
+        "from_tier_id",
+        "pricelist_id",
+        "scheme_id",
+        "category_id",
+        "salesperson_id",
+        "activity_user_id",
     )
     def _check_company(self):
         for strategy in self:
@@ -247,7 +253,11 @@ class ClassificationStrategy(models.Model):
     @api.constrains("active", "pricelist_id")
     def _check_pricelist_active(self):
         for strategy in self:
-            if strategy.active and strategy.pricelist_id and not strategy.pricelist_id.active:
+            if (
+                strategy.active
+                and strategy.pricelist_id
+                and not strategy.pricelist_id.active
+            ):
                 raise ValidationError(
                     self.env._(
                         "Strategy %(strategy)s sets price list %(pricelist)s, which "
@@ -324,7 +334,9 @@ class ClassificationStrategy(models.Model):
                 return False
             if not self.category_id:
                 return True
-            return self.category_id.id in move.new and self.category_id.id not in move.old
+            return (
+                self.category_id.id in move.new and self.category_id.id not in move.old
+            )
         if trigger in ("tier_down", "tier_up"):
             # A first classification is no move on the ladder.
             if move.is_new or (self.from_tier_id and move.old != self.from_tier_id.id):
@@ -350,7 +362,9 @@ class ClassificationStrategy(models.Model):
         strategies = self._cpc_strategies(company)
         if not strategies:
             return {}
-        ranks = {tier.id: index for index, tier in enumerate(company._cpc_value_tiers())}
+        ranks = {
+            tier.id: index for index, tier in enumerate(company._cpc_value_tiers())
+        }
         fired = {}
         for strategy in strategies:
             candidates = {}
@@ -369,7 +383,11 @@ class ClassificationStrategy(models.Model):
         its delay by ``reference_date``, dated the day they entered it."""
         kind = self.trigger
         column = {"tier": "tier_id", "segment": "segment_id", "stage": "stage"}[kind]
-        target = {"tier": self.tier_id.id, "segment": self.segment_id.id, "stage": self.stage}[kind]
+        target = {
+            "tier": self.tier_id.id,
+            "segment": self.segment_id.id,
+            "stage": self.stage,
+        }[kind]
         self.env["partner.classification"].flush_model()
         self.env["partner.classification.history"].flush_model()
         rows = self.env.execute_query(
@@ -455,7 +473,9 @@ class ClassificationStrategy(models.Model):
             # The specific (company-dependent) price list, in one write: the
             # computed field's inverse searches a country list per customer.
             writes.append((todo, {"specific_property_product_pricelist": pricelist.id}))
-            line = self.env._("Price list: %(pricelist)s", pricelist=pricelist.display_name)
+            line = self.env._(
+                "Price list: %(pricelist)s", pricelist=pricelist.display_name
+            )
             for partner in todo:
                 done[partner.id].append(line)
         add, remove = self.tag_add_ids, self.tag_remove_ids
@@ -480,7 +500,9 @@ class ClassificationStrategy(models.Model):
                     parts.append(
                         self.env._(
                             "tags removed: %(tags)s",
-                            tags=", ".join((remove & partner.category_id).mapped("name")),
+                            tags=", ".join(
+                                (remove & partner.category_id).mapped("name")
+                            ),
                         )
                     )
                 done[partner.id].append("; ".join(parts))
@@ -505,7 +527,9 @@ class ClassificationStrategy(models.Model):
         if self.activity_type_id:
             activities = self._cpc_plan_activities(partners, done)
         if self.mail_template_id:
-            line = self.env._("Email: %(template)s", template=self.mail_template_id.display_name)
+            line = self.env._(
+                "Email: %(template)s", template=self.mail_template_id.display_name
+            )
             for partner in partners:
                 done[partner.id].append(line)
         if self.server_action_id:
@@ -596,7 +620,9 @@ class ClassificationStrategy(models.Model):
             plan = strategy._cpc_plan(company, partners)
             strategy._cpc_execute(company, partners, plan)
             for partner_id, move in candidates.items():
-                actions = plan["done"].get(partner_id) or [self.env._("Nothing to change")]
+                actions = plan["done"].get(partner_id) or [
+                    self.env._("Nothing to change")
+                ]
                 logs.append((strategy, move, actions))
                 notes[partner_id].append((strategy, move, actions))
         self.env["classification.strategy.log"]._cpc_insert(company, logs, source)
@@ -623,7 +649,9 @@ class ClassificationStrategy(models.Model):
                 )
             bodies[partner_id] = Markup("<p>%s</p><ul>%s</ul>") % (
                 escape(
-                    self.env._("Strategies applied for %(company)s", company=company.name)
+                    self.env._(
+                        "Strategies applied for %(company)s", company=company.name
+                    )
                 ),
                 items,
             )
@@ -661,14 +689,23 @@ class ClassificationStrategyLog(models.Model):
     _rec_name = "strategy_id"
 
     strategy_id = fields.Many2one(
-        "classification.strategy", required=True, readonly=True, ondelete="cascade",
+        "classification.strategy",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
         index=True,
     )
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, readonly=True,
-        ondelete="cascade", index=True,
+        "res.partner",
+        string="Customer",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
+        index=True,
     )
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
     date = fields.Datetime(string="Run On", required=True, readonly=True)
     moved_on = fields.Date(
         string="Moved On", readonly=True, help="The day the new class holds from."
@@ -702,7 +739,7 @@ class ClassificationStrategyLog(models.Model):
 
     @api.model
     def _cpc_describe(self, move):
-        """"Tier: A → B" in the user's language."""
+        """ "Tier: A → B" in the user's language."""
         classification = self.env["partner.classification"]
         if move.kind == "category":
             categories = self.env["classification.category"].sudo()

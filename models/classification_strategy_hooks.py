@@ -45,9 +45,7 @@ class PartnerClassification(models.Model):
         done = super()._cpc_apply_diff(company, reference_date, source)
         moves = self._cpc_moves_from_diff(reference_date)
         if moves:
-            self.env["classification.strategy"]._cpc_fire(
-                company, moves, None, source
-            )
+            self.env["classification.strategy"]._cpc_fire(company, moves, None, source)
         return done
 
     @api.model
@@ -56,7 +54,10 @@ class PartnerClassification(models.Model):
         tracked = self._cpc_subject().tracked
         columns = [SQL.identifier("d", self._cpc_subject().key), SQL("d.is_new")]
         for t in tracked:
-            columns += [SQL.identifier("d", t.diff_old), SQL.identifier("d", t.diff_new)]
+            columns += [
+                SQL.identifier("d", t.diff_old),
+                SQL.identifier("d", t.diff_new),
+            ]
         rows = self.env.execute_query(
             SQL(
                 "SELECT %s FROM cpc_diff d WHERE %s",
@@ -87,8 +88,13 @@ class PartnerClassification(models.Model):
                     old, new = old.id, new.id
                 by_company.setdefault(record.company_id, []).append(
                     Move(
-                        record.partner_id.id, t.kind, old or None, new or None,
-                        today, None, False,
+                        record.partner_id.id,
+                        t.kind,
+                        old or None,
+                        new or None,
+                        today,
+                        None,
+                        False,
                     )
                 )
         for company, moves in by_company.items():
@@ -134,7 +140,9 @@ class ResPartner(models.Model):
         strategies = (
             self.env["classification.strategy"]
             .sudo()
-            .search([("trigger", "=", "category"), ("scheme_id.field_name", "in", names)])
+            .search(
+                [("trigger", "=", "category"), ("scheme_id.field_name", "in", names)]
+            )
         )
         return {s.scheme_id.field_name: s.scheme_id for s in strategies}
 
@@ -143,7 +151,7 @@ class ResPartner(models.Model):
         partners = super().create(vals_list)
         watched = self._cpc_watched_schemes({n for vals in vals_list for n in vals})
         if watched:
-            empty = {partner.id: {name: () for name in watched} for partner in partners}
+            empty = {partner.id: dict.fromkeys(watched, ()) for partner in partners}
             partners._cpc_fire_category_moves(watched, empty)
         return partners
 
@@ -167,15 +175,25 @@ class ResPartner(models.Model):
         after = self._cpc_category_values(watched)
         today = fields.Date.context_today(self)
         moves = [
-            Move(pid, "category", before[pid][name], values[name], today, scheme.id, False)
+            Move(
+                pid,
+                "category",
+                before[pid][name],
+                values[name],
+                today,
+                scheme.id,
+                False,
+            )
             for pid, values in after.items()
             for name, scheme in watched.items()
             if before[pid][name] != values[name]
         ]
         if not moves:
             return
-        partners = self.sudo().with_context(active_test=False).browse(
-            {m.partner_id for m in moves}
+        partners = (
+            self.sudo()
+            .with_context(active_test=False)
+            .browse({m.partner_id for m in moves})
         )
         companies = (
             self.env["classification.strategy"]

@@ -25,7 +25,11 @@ class TestStrategies(ClassificationCase):
         cls.big = cls._customer("Big Buyer", is_company=True, user_id=cls.salesman.id)
         cls.smalls = cls.env["res.partner"].create(
             [
-                {"name": f"Small Buyer {i}", "is_company": True, "user_id": cls.salesman.id}
+                {
+                    "name": f"Small Buyer {i}",
+                    "is_company": True,
+                    "user_id": cls.salesman.id,
+                }
                 for i in range(4)
             ]
         )
@@ -67,12 +71,15 @@ class TestStrategies(ClassificationCase):
         self._make_a(newcomer)
         self._classify()
         entered = self.smalls.filtered(
-            lambda p: self._row(p).tier_id == self._tier("A") and before[p] != self._tier("A")
+            lambda p: (
+                self._row(p).tier_id == self._tier("A") and before[p] != self._tier("A")
+            )
         )
         self.assertIn(newcomer, entered)
         for partner in entered:
             self.assertEqual(
-                partner.with_company(self.company).property_product_pricelist, self.key_list
+                partner.with_company(self.company).property_product_pricelist,
+                self.key_list,
             )
         activities = self._activities(entered)
         self.assertEqual(len(activities), len(entered))
@@ -100,7 +107,9 @@ class TestStrategies(ClassificationCase):
         ]
         self.Strategy._cpc_fire(self.company, moves, None, "wizard")
         self.assertEqual(len(self._activities(entered)), len(entered))
-        self.assertEqual(self.Log.search_count([("strategy_id", "=", key.id)]), len(logs))
+        self.assertEqual(
+            self.Log.search_count([("strategy_id", "=", key.id)]), len(logs)
+        )
 
     def test_downgrade_from_a_fires_when_a_manager_pins(self):
         self._classify()
@@ -112,14 +121,17 @@ class TestStrategies(ClassificationCase):
             activity_days=7,
             activity_assignee="salesperson",
         )
-        up = self._strategy(trigger="tier_up", tag_add_ids=[Command.link(self.vip_tag.id)])
+        up = self._strategy(
+            trigger="tier_up", tag_add_ids=[Command.link(self.vip_tag.id)]
+        )
         row = self._row(self.big).with_user(self.manager)
         row.write({"manual_tier_id": self._tier("B").id, "pin_reason": "Slowing down"})
         activity = self._activities(self.big)
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.salesman)
         self.assertEqual(
-            activity.date_deadline, fields.Date.context_today(self.big) + timedelta(days=7)
+            activity.date_deadline,
+            fields.Date.context_today(self.big) + timedelta(days=7),
         )
         log = self.Log.search([("strategy_id", "=", down.id)])
         self.assertEqual(log.partner_id, self.big)
@@ -131,7 +143,9 @@ class TestStrategies(ClassificationCase):
         # Back up: the up strategy fires.
         row.action_unpin()
         self.assertIn(self.vip_tag, self.big.category_id)
-        self.assertEqual(self.Log.search([("strategy_id", "=", up.id)]).partner_id, self.big)
+        self.assertEqual(
+            self.Log.search([("strategy_id", "=", up.id)]).partner_id, self.big
+        )
 
     def test_stage_trigger_tags_and_salesperson(self):
         self._classify()
@@ -151,7 +165,9 @@ class TestStrategies(ClassificationCase):
         self.assertIn(self.lost_tag, partner.category_id)
         self.assertNotIn(self.vip_tag, partner.category_id)
         self.assertEqual(partner.user_id, self.manager)
-        self.assertEqual(self.Log.search([("strategy_id", "=", strategy.id)]).partner_id, partner)
+        self.assertEqual(
+            self.Log.search([("strategy_id", "=", strategy.id)]).partner_id, partner
+        )
 
     def test_stage_reached_by_a_run_and_stay_of_180_days(self):
         silent = self._customer("Silent Ltd", is_company=True, user_id=self.salesman.id)
@@ -160,7 +176,9 @@ class TestStrategies(ClassificationCase):
             trigger="stage", stage="churned", delay_days=180, salesperson_action="clear"
         )
         at_once = self._strategy(
-            trigger="stage", stage="churned", tag_add_ids=[Command.link(self.lost_tag.id)]
+            trigger="stage",
+            stage="churned",
+            tag_add_ids=[Command.link(self.lost_tag.id)],
         )
         self._classify()
         self.assertEqual(self._row(silent).stage, "churned")
@@ -225,7 +243,9 @@ class TestStrategies(ClassificationCase):
         self.big.category_id = [Command.unlink(self.vip_tag.id)]
         self.big.write({field: west.id})
         self.assertNotIn(self.vip_tag, self.big.category_id)
-        self.assertEqual(self.Log.search([("strategy_id", "=", strategy.id)]).partner_id, self.big)
+        self.assertEqual(
+            self.Log.search([("strategy_id", "=", strategy.id)]).partner_id, self.big
+        )
 
     # ------------------------------------------------------ set-based
     def test_price_lists_and_salespersons_written_grouped_by_value(self):
@@ -259,7 +279,10 @@ class TestStrategies(ClassificationCase):
             creates.append(len(vals_list) if isinstance(vals_list, list) else 1)
             return original_create(records, vals_list)
 
-        with patch.object(Partner, "write", spy), patch.object(Activity, "create", spy_create):
+        with (
+            patch.object(Partner, "write", spy),
+            patch.object(Activity, "create", spy_create),
+        ):
             self.Strategy._cpc_fire(self.company, moves, None, "wizard")
         self.assertIn((5, ["specific_property_product_pricelist"]), writes)
         self.assertIn((5, ["user_id"]), writes)
@@ -287,11 +310,16 @@ class TestStrategies(ClassificationCase):
         self.assertFalse(self.Log.search([("strategy_id", "=", strategy.id)]))
         self.assertFalse(self._activities(newcomer))
         self.assertNotEqual(
-            newcomer.with_company(self.company).property_product_pricelist, self.key_list
+            newcomer.with_company(self.company).property_product_pricelist,
+            self.key_list,
         )
 
-        trial = self.env["classification.strategy.try.wizard"].with_user(self.manager).create(
-            {"strategy_id": strategy.id, "partner_ids": [Command.set(newcomer.ids)]}
+        trial = (
+            self.env["classification.strategy.try.wizard"]
+            .with_user(self.manager)
+            .create(
+                {"strategy_id": strategy.id, "partner_ids": [Command.set(newcomer.ids)]}
+            )
         )
         trial.action_try()
         self.assertIn("Key Accounts", trial.line_ids.description)
@@ -299,13 +327,15 @@ class TestStrategies(ClassificationCase):
         self.assertFalse(self.Log.search([("strategy_id", "=", strategy.id)]))
         self.assertFalse(self._activities(newcomer))
         self.assertNotEqual(
-            newcomer.with_company(self.company).property_product_pricelist, self.key_list
+            newcomer.with_company(self.company).property_product_pricelist,
+            self.key_list,
         )
         # Applying the wizard then does it.
         wizard.action_apply()
         self.assertTrue(self.Log.search([("strategy_id", "=", strategy.id)]))
         self.assertEqual(
-            newcomer.with_company(self.company).property_product_pricelist, self.key_list
+            newcomer.with_company(self.company).property_product_pricelist,
+            self.key_list,
         )
 
     # ------------------------------------------------------ companies
@@ -336,10 +366,22 @@ class TestStrategies(ClassificationCase):
     # --------------------------------------------------------- access
     def test_managers_configure_users_read_results(self):
         self._classify()
-        strategy = self._strategy(trigger="segment", tag_add_ids=[Command.link(self.vip_tag.id)])
+        strategy = self._strategy(
+            trigger="segment", tag_add_ids=[Command.link(self.vip_tag.id)]
+        )
         self.Strategy._cpc_fire(
             self.company,
-            [Move(self.big.id, "segment", None, self._row(self.big).segment_id.id, TODAY, None, False)],
+            [
+                Move(
+                    self.big.id,
+                    "segment",
+                    None,
+                    self._row(self.big).segment_id.id,
+                    TODAY,
+                    None,
+                    False,
+                )
+            ],
             None,
             "manual",
         )
@@ -353,13 +395,19 @@ class TestStrategies(ClassificationCase):
             self.Strategy.with_user(rep).create({"name": "Mine", "trigger": "tier"})
         with self.assertRaises(AccessError):
             strategy.with_user(rep).write({"name": "Renamed"})
-        self.Strategy.with_user(self.manager).create({"name": "Managed", "trigger": "tier"})
+        self.Strategy.with_user(self.manager).create(
+            {"name": "Managed", "trigger": "tier"}
+        )
         with self.assertRaises(AccessError):
             log.with_user(self.manager).unlink()
-        employee = new_test_user(self.env, login="cpc_strat_employee", groups="base.group_user")
+        employee = new_test_user(
+            self.env, login="cpc_strat_employee", groups="base.group_user"
+        )
         with self.assertRaises(AccessError):
             self.Log.with_user(employee).search([])
-        portal = new_test_user(self.env, login="cpc_strat_portal", groups="base.group_portal")
+        portal = new_test_user(
+            self.env, login="cpc_strat_portal", groups="base.group_portal"
+        )
         with self.assertRaises(AccessError):
             self.Strategy.with_user(portal).search([])
 

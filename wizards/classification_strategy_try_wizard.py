@@ -46,11 +46,11 @@ class ClassificationStrategyTryWizard(models.TransientModel):
         own = partners.filtered(
             lambda p: p.company_id in (company, p.env["res.company"])
         )
-        moves = {
-            p.id: Move(p.id, "try", None, None, today, None, False) for p in own
-        }
+        moves = {p.id: Move(p.id, "try", None, None, today, None, False) for p in own}
         kept = strategy._cpc_filter(company, moves)
-        plan = strategy._cpc_plan(company, strategy.env["res.partner"].browse(list(kept)))
+        plan = strategy._cpc_plan(
+            company, strategy.env["res.partner"].browse(list(kept))
+        )
         lines = []
         for partner in partners:
             if partner not in own:
@@ -58,9 +58,9 @@ class ClassificationStrategyTryWizard(models.TransientModel):
             elif partner.id not in kept:
                 what = self.env._("Left alone: outside the strategy's customer filter")
             else:
-                what = "\n".join(plan["done"].get(partner.id) or [
-                    self.env._("Nothing to change")
-                ])
+                what = "\n".join(
+                    plan["done"].get(partner.id) or [self.env._("Nothing to change")]
+                )
             lines.append(
                 fields.Command.create({"partner_id": partner.id, "description": what})
             )
@@ -100,12 +100,17 @@ class PartnerClassificationWizard(models.TransientModel):
         return result
 
     def _cpc_strategy_preview(self, changes):
-        """"Strategy: n customers" lines for the moves of the preview."""
+        """ "Strategy: n customers" lines for the moves of the preview."""
         tracked = self.env["partner.classification"]._cpc_subject().tracked
         moves = [
             Move(
-                change["partner_id"], t.kind, change[t.diff_old], change[t.diff_new],
-                self.reference_date, None, change["is_new"],
+                change["partner_id"],
+                t.kind,
+                change[t.diff_old],
+                change[t.diff_new],
+                self.reference_date,
+                None,
+                change["is_new"],
             )
             for change in changes
             for t in tracked
@@ -115,11 +120,14 @@ class PartnerClassificationWizard(models.TransientModel):
             self.company_id, moves, self.reference_date
         )
         counts = Counter({strategy: len(c) for strategy, c in fired.items()})
-        return "\n".join(
-            self.env._(
-                "%(strategy)s → %(count)s customers",
-                strategy=strategy.name,
-                count=count,
+        return (
+            "\n".join(
+                self.env._(
+                    "%(strategy)s → %(count)s customers",
+                    strategy=strategy.name,
+                    count=count,
+                )
+                for strategy, count in counts.items()
             )
-            for strategy, count in counts.items()
-        ) or False
+            or False
+        )
