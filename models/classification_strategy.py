@@ -180,6 +180,9 @@ class ClassificationStrategy(models.Model):
     server_action_id = fields.Many2one(
         "ir.actions.server",
         string="Run Server Action",
+        # Run with superuser rights, like an automation rule: administrators
+        # choose it.
+        groups="base.group_system",
         domain="[('model_id.model', '=', 'res.partner')]",
         help="Run on the customers the strategy fired for (records of the "
         "action): how automation reacts to class changes without code.",
@@ -302,7 +305,7 @@ class ClassificationStrategy(models.Model):
         for strategy in self:
             try:
                 self.env["res.partner"].search_count(strategy._cpc_domain(), limit=1)
-            except Exception as error:
+            except (ValueError, TypeError, SyntaxError, NameError, KeyError) as error:
                 raise ValidationError(
                     self.env._(
                         "The customer filter of strategy %(strategy)s is not valid: "

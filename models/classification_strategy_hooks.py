@@ -76,7 +76,7 @@ class PartnerClassification(models.Model):
         return moves
 
     def _cpc_log_effective_changes(self, before, source):
-        super()._cpc_log_effective_changes(before, source)
+        result = super()._cpc_log_effective_changes(before, source)
         today = fields.Date.context_today(self)
         by_company = {}
         for record in self:
@@ -99,6 +99,7 @@ class PartnerClassification(models.Model):
                 )
         for company, moves in by_company.items():
             self.env["classification.strategy"]._cpc_fire(company, moves, None, source)
+        return result
 
 
 class ResPartner(models.Model):
