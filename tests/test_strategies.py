@@ -451,3 +451,53 @@ class TestStrategies(ClassificationCase):
         move = [Move(self.big.id, "stage", "new", "at_risk", TODAY, None, False)]
         self.Strategy._cpc_fire(self.company, move, None, "manual")
         self.assertEqual(mails.search_count([]), before + 1)
+
+    def test_scheduled_run_fires_and_other_companies_see_nothing(self):
+        # The scheduled run classifies as of today: any stage will do.
+        strategy = self._strategy(
+            trigger="stage", tag_add_ids=[Command.link(self.vip_tag.id)]
+        )
+        self.env["partner.classification"]._cron_classify_customers()
+        logs = self.Log.search([("strategy_id", "=", strategy.id)])
+        self.assertIn(self.big, logs.partner_id)
+        self.assertEqual(set(logs.mapped("source")), {"scheduled"})
+        # A user of another company reads neither the strategy nor its log.
+        other = self.env["res.company"].create({"name": "CPC Strategy Elsewhere"})
+        outsider = new_test_user(
+            self.env,
+            login="cpc_strat_outsider",
+            groups="sales_team.group_sale_manager",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        self.assertFalse(
+            self.Strategy.with_user(outsider).search([("id", "=", strategy.id)])
+        )
+        self.assertFalse(
+            self.Log.with_user(outsider).search([("strategy_id", "=", strategy.id)])
+        )
+
+    def test_category_strategy_leaves_other_companies_partners_alone(self):
+        other = self.env["res.company"].create({"name": "CPC Strategy Category Other"})
+        self.env.user.company_ids |= other
+        scheme = self.env["classification.scheme"].create(
+            {"name": "Strategy Size", "code": "SSIZE", "applies_to": "partner"}
+        )
+        large = self.env["classification.category"].create(
+            {"scheme_id": scheme.id, "name": "Large", "code": "L"}
+        )
+        strategy = self._strategy(
+            trigger="category",
+            scheme_id=scheme.id,
+            tag_add_ids=[Command.link(self.vip_tag.id)],
+        )
+        theirs = self._customer("Their Customer", is_company=True, company_id=other.id)
+        ours = self._customer(
+            "Our Customer", is_company=True, company_id=self.company.id
+        )
+        (theirs | ours).write({scheme.field_id.name: large.id})
+        self.assertIn(self.vip_tag, ours.category_id)
+        self.assertNotIn(self.vip_tag, theirs.category_id)
+        self.assertEqual(
+            self.Log.search([("strategy_id", "=", strategy.id)]).partner_id, ours
+        )
