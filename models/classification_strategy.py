@@ -553,7 +553,7 @@ class ClassificationStrategy(models.Model):
             if self.activity_assignee == "salesperson":
                 user = partner.user_id
             elif self.activity_assignee == "team_leader":
-                user = partner.team_id.user_id
+                user = self._cpc_sales_team(partner).user_id
             else:
                 user = self.env["res.users"]
             user = user or self.activity_user_id
@@ -584,6 +584,14 @@ class ClassificationStrategy(models.Model):
                 )
             )
         return activities
+
+    @api.model
+    def _cpc_sales_team(self, partner):
+        """The customer's sales team: its own where CRM gives customers one,
+        else its salesperson's (as the classification rules read it)."""
+        if "team_id" in partner._fields and partner.team_id:
+            return partner.team_id
+        return partner.user_id.sale_team_id
 
     def _cpc_execute(self, company, partners, plan):
         """Write what :meth:`_cpc_plan` planned."""

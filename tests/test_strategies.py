@@ -501,3 +501,66 @@ class TestStrategies(ClassificationCase):
         self.assertEqual(
             self.Log.search([("strategy_id", "=", strategy.id)]).partner_id, ours
         )
+
+    def test_seeds_are_archived_examples(self):
+        seeds = {
+            name: self.env.ref(f"customer_product_classification.strategy_{name}")
+            for name in ("key_accounts", "downgrade_from_a", "at_risk_call")
+        }
+        seeds["churned"] = self.env.ref(
+            "customer_product_classification.strategy_churned_to_pool"
+        )
+        self.assertFalse(any(seed.active for seed in seeds.values()))
+        main = self.env.ref("base.main_company")
+        key = seeds["key_accounts"]
+        self.assertEqual(key.tier_id, self._tier("A", main))
+        self.assertEqual(key.activity_type_id, self.todo)
+        self.assertEqual(seeds["downgrade_from_a"].trigger, "tier_down")
+        self.assertEqual(seeds["downgrade_from_a"].activity_days, 7)
+        self.assertEqual(seeds["at_risk_call"].stage, "at_risk")
+        self.assertEqual(
+            seeds["at_risk_call"].activity_type_id,
+            self.env.ref("mail.mail_activity_data_call"),
+        )
+        self.assertEqual(seeds["churned"].delay_days, 180)
+        self.assertEqual(seeds["churned"].salesperson_action, "clear")
+        # The placeholder price list must be replaced before the seed acts.
+        with self.assertRaises(ValidationError):
+            key.active = True
+        key.write({"active": True, "pricelist_id": self.key_list.id})
+
+    def test_manager_builds_a_strategy_in_its_form(self):
+        form = Form(self.Strategy.with_user(self.manager))
+        form.name = "Winback"
+        form.trigger = "stage"
+        form.stage = "churned"
+        form.salesperson_action = "clear"
+        form.activity_type_id = self.todo
+        form.activity_assignee = "team_leader"
+        strategy = form.save()
+        self.assertEqual(strategy.company_id, self.company)
+        self.assertFalse(strategy.mail_template_id)
+        action = strategy.with_user(self.manager).action_try()
+        trial = Form(
+            self.env[action["res_model"]]
+            .with_user(self.manager)
+            .with_context(**action["context"])
+        )
+        trial.partner_ids.add(self.big)
+        trial = trial.save()
+        trial.action_try()
+        # The leader of the salesperson's team gets the activity; without a
+        # leader nobody does, and the dry run says so.
+        self.assertIn("Salesperson", trial.line_ids.description)
+        self.assertIn("nobody to assign", trial.line_ids.description)
+        self.env["crm.team"].create(
+            {
+                "name": "Strategy Team",
+                "user_id": self.manager.id,
+                "member_ids": [Command.link(self.salesman.id)],
+            }
+        )
+        trial.action_try()
+        self.assertIn(self.manager.name, trial.line_ids.description)
+        self.assertEqual(self.big.user_id, self.salesman)
+        self.assertFalse(self._activities(self.big))
