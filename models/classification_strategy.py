@@ -549,6 +549,7 @@ class ClassificationStrategy(models.Model):
         model_id = self.env["ir.model"]._get_id("res.partner")
         summary = self.activity_summary or self.activity_type_id.summary or ""
         activities = []
+        lines = {}
         for partner in partners:
             if self.activity_assignee == "salesperson":
                 user = partner.user_id
@@ -568,6 +569,8 @@ class ClassificationStrategy(models.Model):
                 {
                     "res_model_id": model_id,
                     "res_id": partner.id,
+                    # The stored name, without computing each display name.
+                    "res_name": partner.complete_name,
                     "activity_type_id": self.activity_type_id.id,
                     "summary": summary,
                     "note": self.activity_note or False,
@@ -575,14 +578,14 @@ class ClassificationStrategy(models.Model):
                     "user_id": user.id,
                 }
             )
-            done[partner.id].append(
-                self.env._(
+            if user not in lines:
+                lines[user] = self.env._(
                     "Activity %(activity)s for %(user)s, due %(day)s",
                     activity=summary or self.activity_type_id.name,
                     user=user.display_name,
                     day=fields.Date.to_string(deadline),
                 )
-            )
+            done[partner.id].append(lines[user])
         return activities
 
     @api.model
@@ -597,12 +600,16 @@ class ClassificationStrategy(models.Model):
         """Write what :meth:`_cpc_plan` planned."""
         for records, vals in plan["writes"]:
             if records:
-                records.with_company(company).write(vals)
+                # The strategy's note tells the change: no tracking message per
+                # customer besides it.
+                records.with_company(company).with_context(tracking_disable=True).write(
+                    vals
+                )
         if plan["activities"]:
             # No notification mail to the assignees: strategies send mail only
             # through a chosen template.
             self.env["mail.activity"].sudo().with_context(
-                mail_activity_quick_update=True
+                mail_activity_quick_update=True, tracking_disable=True
             ).create(plan["activities"])
         if self.mail_template_id:
             self.mail_template_id.sudo().with_company(company).send_mail_batch(
@@ -643,30 +650,43 @@ class ClassificationStrategy(models.Model):
     @api.model
     def _cpc_post_strategy_notes(self, company, notes):
         log = self.env["classification.strategy.log"]
-        bodies = {}
+        title = escape(
+            self.env._("Strategies applied for %(company)s", company=company.name)
+        )
+        # Most customers of a run share their note: each is built once.
+        items_by_key, bodies_by_content, bodies = {}, {}, {}
         for partner_id, fired in notes.items():
-            items = Markup("")
-            for strategy, move, actions in fired:
-                items += Markup("<li>%s<ul>%s</ul>%s</li>") % (
-                    self.env._(
-                        "%(strategy)s (%(move)s)",
-                        strategy=strategy.name,
-                        move=log._cpc_describe(move),
-                    ),
-                    Markup("").join(Markup("<li>%s</li>") % a for a in actions),
-                    Markup("<p>%s</p>") % html2plaintext(strategy.note)
-                    if strategy.note
-                    else "",
+            keys = [
+                (strategy.id, log._cpc_keys(move), tuple(actions))
+                for strategy, move, actions in fired
+            ]
+            content = tuple(keys)
+            if content not in bodies_by_content:
+                items = Markup("")
+                for key, (strategy, move, actions) in zip(keys, fired, strict=True):
+                    if key not in items_by_key:
+                        items_by_key[key] = self._cpc_note_item(strategy, move, actions)
+                    items += items_by_key[key]
+                bodies_by_content[content] = Markup("<p>%s</p><ul>%s</ul>") % (
+                    title,
+                    items,
                 )
-            bodies[partner_id] = Markup("<p>%s</p><ul>%s</ul>") % (
-                escape(
-                    self.env._(
-                        "Strategies applied for %(company)s", company=company.name
-                    )
-                ),
-                items,
-            )
+            bodies[partner_id] = bodies_by_content[content]
         self.env["partner.classification"]._cpc_post_notes(company, bodies)
+
+    @api.model
+    def _cpc_note_item(self, strategy, move, actions):
+        return Markup("<li>%s<ul>%s</ul>%s</li>") % (
+            self.env._(
+                "%(strategy)s (%(move)s)",
+                strategy=strategy.name,
+                move=self.env["classification.strategy.log"]._cpc_describe(move),
+            ),
+            Markup("").join(Markup("<li>%s</li>") % a for a in actions),
+            Markup("<p>%s</p>") % html2plaintext(strategy.note)
+            if strategy.note
+            else "",
+        )
 
     # ---------------------------------------------------------- views
     def action_open_logs(self):

@@ -15,6 +15,8 @@ wrote. Run by scripts/benchmark.sh strategies, which prepares the database:
 """
 
 import argparse
+import cProfile
+import pstats
 import resource
 import sys
 import time
@@ -91,6 +93,9 @@ def main(argv):
     parser.add_argument("--config", required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--customers", type=int, default=40_000)
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the run with the strategy"
+    )
     args = parser.parse_args(argv)
     odoo.tools.config.parse_config(
         ["-c", args.config, "-d", args.database, "--log-level=warn"]
@@ -159,7 +164,15 @@ def main(argv):
         env.invalidate_all()
         strategy.active = True
         env.flush_all()
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
         fired, fired_seconds = churn_run()
+        if profiler:
+            profiler.disable()
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats("cumulative").print_stats(60)
+            stats.print_callers("cursor' objects")
         logs = env["classification.strategy.log"].search_count(
             [("strategy_id", "=", strategy.id)]
         )
