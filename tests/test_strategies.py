@@ -281,22 +281,22 @@ class TestStrategies(ClassificationCase):
             writes.append((len(records), sorted(vals)))
             return original(records, vals)
 
-        Activity = type(self.env["mail.activity"])
-        original_create = Activity.create
-        creates = []
-
-        def spy_create(records, vals_list):
-            creates.append(len(vals_list) if isinstance(vals_list, list) else 1)
-            return original_create(records, vals_list)
-
-        with (
-            patch.object(Partner, "write", spy),
-            patch.object(Activity, "create", spy_create),
-        ):
+        with patch.object(Partner, "write", spy):
             self.Strategy._cpc_fire(self.company, moves, None, "wizard")
         self.assertIn((5, ["specific_property_product_pricelist"]), writes)
         self.assertIn((5, ["user_id"]), writes)
-        self.assertEqual(creates, [5])
+        activities = self._activities(self.big | self.smalls)
+        self.assertEqual(activities.res_model_id.model, "res.partner")
+        self.assertEqual(activities.user_id, self.manager)
+        self.assertEqual(len(activities), 5)
+        self.assertTrue(all(activities.mapped("automated")))
+        self.assertEqual(
+            set(activities.mapped("res_name")),
+            set((self.big | self.smalls).mapped("name")),
+        )
+        # The assignee follows the customers, as with any activity.
+        for partner in self.big | self.smalls:
+            self.assertIn(self.manager.partner_id, partner.message_partner_ids)
         self.assertEqual(self.Log.search_count([("strategy_id", "=", strategy.id)]), 5)
 
     # ------------------------------------------------ preview, dry run
