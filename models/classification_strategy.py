@@ -470,8 +470,24 @@ class ClassificationStrategy(models.Model):
         writes = []
         pricelist = self.pricelist_id
         if pricelist:
-            todo = partners.filtered(
-                lambda p: p.specific_property_product_pricelist != pricelist
+            # Compared in SQL: reading a company-dependent field record by
+            # record costs more than the write.
+            partners.flush_recordset(["specific_property_product_pricelist"])
+            todo = partners.browse(
+                pid
+                for (pid,) in self.env.execute_query(
+                    SQL(
+                        """
+                        SELECT id FROM res_partner
+                         WHERE id = ANY(%s)
+                           AND (specific_property_product_pricelist ->> %s)::int
+                               IS DISTINCT FROM %s
+                        """,
+                        partners.ids,
+                        str(company.id),
+                        pricelist.id,
+                    )
+                )
             )
             # The specific (company-dependent) price list, in one write: the
             # computed field's inverse searches a country list per customer.
