@@ -17,6 +17,7 @@
         "security/customer_product_classification_security.xml",
         "security/ir.model.access.csv",
         "security/classification_note_security.xml",
+        "security/classification_strategy_security.xml",
         "data/partner_rfm_segment_data.xml",
         "data/partner_rfm_class8_data.xml",
         "data/ir_cron_data.xml",
@@ -38,6 +39,8 @@
         "wizards/classification_coding_wizard_views.xml",
         "views/customer_product_classification_menus.xml",
         "views/classification_coding_views.xml",
+        "views/classification_strategy_views.xml",
+        "data/classification_strategy_data.xml",
     ],
     "external_dependencies": {"python": ["openpyxl", "xlrd"]},
     "assets": {

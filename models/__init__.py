@@ -24,3 +24,5 @@ from . import res_partner_code
 from . import product_code
 from . import customer_screens
 from . import first_classification
+from . import classification_strategy
+from . import classification_strategy_hooks

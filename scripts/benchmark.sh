@@ -9,17 +9,20 @@
 #  - create: what the addon's hooks add to creating and editing partners and
 #    products, one at a time and in batch (see scripts/benchmark_create.py);
 #  - coding: the coding wizard giving codes to 100,000 customers without one,
-#    beside allocating as many sequence values alone (scripts/benchmark_coding.py).
+#    beside allocating as many sequence values alone (scripts/benchmark_coding.py);
+#  - strategies: a run where 40,000 customers change class, without and with a
+#    strategy firing for each (see scripts/benchmark_strategies.py).
 # CPC_BENCH_DB names the database (default cpc_bench), for runs side by side.
 #
 # Usage: scripts/benchmark.sh [customers] [--customers N] [--lines N] [--profile]
 #        scripts/benchmark.sh import [--rows N] [--hostile [--only TEXT]]
 #        scripts/benchmark.sh create [--single N] [--batch N] [--rounds N]
 #        scripts/benchmark.sh coding [--customers N]
+#        scripts/benchmark.sh strategies [--customers N]
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 bench=customers
 case "${1:-}" in
-    customers|import|create|coding) bench=$1; shift ;;
+    customers|import|create|coding|strategies) bench=$1; shift ;;
 esac
 cpc_ensure_odoo || cpc_die "no Odoo 18.0 source tree: see above, and README"
 cpc_ensure_venv 1

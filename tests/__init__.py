@@ -16,3 +16,4 @@ from . import test_coding
 from . import test_config_screens
 from . import test_customer_screens
 from . import test_install
+from . import test_strategies

@@ -1,0 +1,915 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+from collections import defaultdict, namedtuple
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv.expression import AND
+from odoo.tools import SQL, html2plaintext
+from odoo.tools.safe_eval import safe_eval
+
+from .partner_classification import LIFECYCLE_STAGES
+
+# One change of a customer's class: ``kind`` is "tier", "segment", "stage" or
+# "category" (then ``scheme_id`` names the scheme); ``old``/``new`` are ids,
+# selection keys, or tuples of category ids. ``moved_on`` is the day the class
+# holds from (the run's reference date, or the day a pin was set).
+Move = namedtuple("Move", "partner_id kind old new moved_on scheme_id is_new")
+
+TRIGGERS = [
+    ("tier", "Enters a tier"),
+    ("tier_down", "Moves down the tier ladder"),
+    ("tier_up", "Moves up the tier ladder"),
+    ("segment", "Enters an RFM segment"),
+    ("stage", "Enters a lifecycle stage"),
+    ("category", "Enters a category of a scheme"),
+]
+TRIGGER_KINDS = {
+    "tier": "tier",
+    "tier_down": "tier",
+    "tier_up": "tier",
+    "segment": "segment",
+    "stage": "stage",
+    "category": "category",
+}
+# Triggers that may wait until the customer has stayed in the class a while.
+DELAYED_TRIGGERS = ("tier", "segment", "stage")
+ASSIGNEES = [
+    ("salesperson", "Salesperson"),
+    ("team_leader", "Sales team leader"),
+    ("user", "Named user"),
+]
+SALESPERSON_ACTIONS = [
+    ("keep", "Keep"),
+    ("set", "Set"),
+    ("clear", "Clear (back to the pool)"),
+]
+
+
+class ClassificationStrategy(models.Model):
+    """What the company does when a customer's class changes.
+
+    A strategy fires for a customer once per move (a change of class on a
+    day, see classification.strategy.log): after a classification run (the
+    scheduled action or the recompute wizard), when a manager pins a class,
+    and when a customer's category of a scheme changes. Its actions are
+    written set-based: one write per value, activities and log rows created
+    in batches, one chatter note per customer.
+    """
+
+    _name = "classification.strategy"
+    _description = "Classification Strategy"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(
+        default=10,
+        help="Strategies fire in this order; when two set the same thing, the "
+        "later one wins.",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        index=True,
+        help="The strategy acts on this company's customers only.",
+    )
+    trigger = fields.Selection(TRIGGERS, required=True, default="tier")
+    tier_id = fields.Many2one(
+        "partner.value.tier",
+        string="Tier",
+        domain="[('company_id', '=', company_id)]",
+        help="Leave empty to fire on any change of tier.",
+    )
+    from_tier_id = fields.Many2one(
+        "partner.value.tier",
+        string="From Tier",
+        domain="[('company_id', '=', company_id)]",
+        help="Only customers leaving this tier. Leave empty for any tier.",
+    )
+    segment_id = fields.Many2one(
+        "partner.rfm.segment",
+        string="RFM Segment",
+        help="Leave empty to fire on any change of segment.",
+    )
+    stage = fields.Selection(
+        LIFECYCLE_STAGES,
+        string="Lifecycle Stage",
+        help="Leave empty to fire on any change of stage.",
+    )
+    scheme_id = fields.Many2one(
+        "classification.scheme",
+        string="Scheme",
+        domain="[('applies_to', '=', 'partner'), "
+        "('company_id', 'in', [company_id, False])]",
+    )
+    category_id = fields.Many2one(
+        "classification.category",
+        string="Category",
+        domain="[('scheme_id', '=', scheme_id)]",
+        help="Leave empty to fire on any change of category in the scheme.",
+    )
+    delay_days = fields.Integer(
+        string="After Days in the Class",
+        help="Fire only once the customer has stayed this many days in the tier, "
+        "segment or stage (checked at every classification run). 0 fires at once.",
+    )
+    partner_domain = fields.Char(
+        string="Only Customers Matching",
+        default="[]",
+        help="Customers outside this filter are left alone.",
+    )
+
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        string="Set Price List",
+        domain="[('company_id', 'in', [company_id, False])]",
+        help="The customer's price list for this company.",
+    )
+    tag_add_ids = fields.Many2many(
+        "res.partner.category",
+        "classification_strategy_tag_add_rel",
+        string="Add Tags",
+    )
+    tag_remove_ids = fields.Many2many(
+        "res.partner.category",
+        "classification_strategy_tag_remove_rel",
+        string="Remove Tags",
+    )
+    salesperson_action = fields.Selection(
+        SALESPERSON_ACTIONS,
+        string="Salesperson",
+        required=True,
+        default="keep",
+        help="Clearing the salesperson returns the customer to the pool, for "
+        "anyone to win back.",
+    )
+    salesperson_id = fields.Many2one("res.users", string="New Salesperson")
+    activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Schedule Activity",
+        domain="[('res_model', 'in', [False, 'res.partner'])]",
+    )
+    activity_summary = fields.Char(string="Activity Summary", translate=True)
+    activity_note = fields.Html(string="Activity Note", translate=True)
+    activity_days = fields.Integer(string="Due In (Days)", default=7)
+    activity_assignee = fields.Selection(
+        ASSIGNEES, string="Assign To", default="salesperson"
+    )
+    activity_user_id = fields.Many2one(
+        "res.users",
+        string="User",
+        help="Named user; for the salesperson or the team leader, who gets the "
+        "activity when the customer has none.",
+    )
+    note = fields.Html(
+        string="Note",
+        translate=True,
+        help="Added to the note the strategy logs in the customer's chatter.",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Send Email",
+        domain="[('model', '=', 'res.partner')]",
+        help="Leave empty never to send anything: strategies send mail only "
+        "with a template chosen here.",
+    )
+    server_action_id = fields.Many2one(
+        "ir.actions.server",
+        string="Run Server Action",
+        # Run with superuser rights, like an automation rule: administrators
+        # choose it.
+        groups="base.group_system",
+        domain="[('model_id.model', '=', 'res.partner')]",
+        help="Run on the customers the strategy fired for (records of the "
+        "action): how automation reacts to class changes without code.",
+    )
+    log_ids = fields.One2many("classification.strategy.log", "strategy_id")
+    log_count = fields.Integer(compute="_compute_log_count", string="Fired")
+
+    _sql_constraints = [
+        (
+            "delay_days_positive",
+            "CHECK (delay_days >= 0 AND delay_days <= 3650)",
+            "The days in the class must be from 0 to 3650.",
+        ),
+        (
+            "activity_days_bounded",
+            "CHECK (activity_days >= 0 AND activity_days <= 3650)",
+            "An activity is due in 0 to 3650 days.",
+        ),
+    ]
+
+    def _compute_log_count(self):
+        counts = dict(
+            self.env["classification.strategy.log"]._read_group(
+                [("strategy_id", "in", self.ids)], ["strategy_id"], ["__count"]
+            )
+        )
+        for strategy in self:
+            strategy.log_count = counts.get(strategy, 0)
+
+    # --------------------------------------------------------- checks
+    @api.constrains(
+        "company_id",
+        "tier_id",
+        "from_tier_id",
+        "pricelist_id",
+        "scheme_id",
+        "category_id",
+        "salesperson_id",
+        "activity_user_id",
+    )
+    def _check_company(self):
+        for strategy in self:
+            company = strategy.company_id
+            wrong = [
+                record.display_name
+                for record in (
+                    strategy.tier_id,
+                    strategy.from_tier_id,
+                    strategy.pricelist_id,
+                    strategy.scheme_id,
+                    strategy.category_id,
+                )
+                if record and record.company_id and record.company_id != company
+            ]
+            wrong += [
+                user.display_name
+                for user in (strategy.salesperson_id, strategy.activity_user_id)
+                if user and company not in user.company_ids
+            ]
+            if wrong:
+                raise ValidationError(
+                    self.env._(
+                        "Strategy %(strategy)s of %(company)s uses what belongs to "
+                        "another company: %(records)s.",
+                        strategy=strategy.display_name,
+                        company=company.name,
+                        records=", ".join(wrong),
+                    )
+                )
+
+    @api.constrains("active", "pricelist_id")
+    def _check_pricelist_active(self):
+        for strategy in self:
+            if (
+                strategy.active
+                and strategy.pricelist_id
+                and not strategy.pricelist_id.active
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Strategy %(strategy)s sets price list %(pricelist)s, which "
+                        "is archived: choose the company's price list first.",
+                        strategy=strategy.display_name,
+                        pricelist=strategy.pricelist_id.display_name,
+                    )
+                )
+
+    @api.constrains("trigger", "scheme_id", "category_id", "delay_days")
+    def _check_trigger(self):
+        for strategy in self:
+            if strategy.trigger == "category" and not strategy.scheme_id:
+                raise ValidationError(
+                    self.env._(
+                        "Strategy %(strategy)s fires on a category: choose its scheme.",
+                        strategy=strategy.display_name,
+                    )
+                )
+            category = strategy.category_id
+            if category and category.scheme_id != strategy.scheme_id:
+                raise ValidationError(
+                    self.env._(
+                        "Category %(category)s is not of scheme %(scheme)s "
+                        "(strategy %(strategy)s).",
+                        category=category.display_name,
+                        scheme=strategy.scheme_id.display_name,
+                        strategy=strategy.display_name,
+                    )
+                )
+            if strategy.delay_days and strategy.trigger not in DELAYED_TRIGGERS:
+                raise ValidationError(
+                    self.env._(
+                        "Strategy %(strategy)s: only a tier, segment or stage can "
+                        "be waited for.",
+                        strategy=strategy.display_name,
+                    )
+                )
+
+    @api.constrains("partner_domain")
+    def _check_partner_domain(self):
+        for strategy in self:
+            try:
+                self.env["res.partner"].search_count(strategy._cpc_domain(), limit=1)
+            except (ValueError, TypeError, SyntaxError, NameError, KeyError) as error:
+                raise ValidationError(
+                    self.env._(
+                        "The customer filter of strategy %(strategy)s is not valid: "
+                        "%(error)s",
+                        strategy=strategy.display_name,
+                        error=error,
+                    )
+                ) from error
+
+    def _cpc_domain(self):
+        return safe_eval(self.partner_domain or "[]", {"uid": self.env.uid})
+
+    # ------------------------------------------------------- matching
+    @api.model
+    def _cpc_strategies(self, company, kinds=None):
+        domain = [("company_id", "=", company.id)]
+        if kinds is not None:
+            triggers = [t for t, kind in TRIGGER_KINDS.items() if kind in kinds]
+            domain.append(("trigger", "in", triggers))
+        return self.sudo().search(domain)
+
+    def _cpc_matches(self, move, ranks):
+        """Whether ``move`` is the move this strategy fires on (trigger only)."""
+        trigger = self.trigger
+        if TRIGGER_KINDS[trigger] != move.kind or self.delay_days:
+            return False
+        if trigger == "category":
+            if move.scheme_id != self.scheme_id.id:
+                return False
+            if not self.category_id:
+                return True
+            return (
+                self.category_id.id in move.new and self.category_id.id not in move.old
+            )
+        if trigger in ("tier_down", "tier_up"):
+            # A first classification is no move on the ladder.
+            if move.is_new or (self.from_tier_id and move.old != self.from_tier_id.id):
+                return False
+            # No tier (no order in the window) is below the last one.
+            old, new = ranks.get(move.old, len(ranks)), ranks.get(move.new, len(ranks))
+            return new > old if trigger == "tier_down" else new < old
+        target = {
+            "tier": self.tier_id.id,
+            "segment": self.segment_id.id,
+            "stage": self.stage,
+        }[trigger]
+        if trigger == "tier" and self.from_tier_id and move.old != self.from_tier_id.id:
+            return False
+        return move.new == target if target else bool(move.new)
+
+    @api.model
+    def _cpc_match(self, company, moves, reference_date=None):
+        """{strategy: {partner id: move}} of the company's active strategies
+        that fire for ``moves`` (and of those waiting for a stay in a class that
+        has lasted long enough by ``reference_date``), for customers matching
+        their filter and not already handled for that move."""
+        strategies = self._cpc_strategies(company)
+        if not strategies:
+            return {}
+        ranks = {
+            tier.id: index for index, tier in enumerate(company._cpc_value_tiers())
+        }
+        fired = {}
+        for strategy in strategies:
+            candidates = {}
+            for move in moves:
+                if strategy._cpc_matches(move, ranks):
+                    candidates[move.partner_id] = move
+            if strategy.delay_days and reference_date:
+                candidates.update(strategy._cpc_stays(company, reference_date))
+            candidates = strategy._cpc_filter(company, candidates)
+            if candidates:
+                fired[strategy] = candidates
+        return fired
+
+    def _cpc_stays(self, company, reference_date):
+        """Moves of customers who have been in the strategy's class for at least
+        its delay by ``reference_date``, dated the day they entered it."""
+        kind = self.trigger
+        column = {"tier": "tier_id", "segment": "segment_id", "stage": "stage"}[kind]
+        target = {
+            "tier": self.tier_id.id,
+            "segment": self.segment_id.id,
+            "stage": self.stage,
+        }[kind]
+        self.env["partner.classification"].flush_model()
+        self.env["partner.classification.history"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT c.partner_id, c.%(column)s, h.old_value,
+                       COALESCE(h.reference_date, c.create_date::date)
+                  FROM partner_classification c
+                  LEFT JOIN LATERAL (
+                       SELECT h.reference_date, h.%(old)s AS old_value
+                         FROM partner_classification_history h
+                        WHERE h.classification_id = c.id AND h.change_type = %(kind)s
+                          AND h.%(new)s = c.%(column)s
+                        ORDER BY h.date DESC, h.id DESC LIMIT 1) h ON TRUE
+                 WHERE c.company_id = %(company)s AND c.%(column)s IS NOT NULL
+                   %(target)s
+                   AND COALESCE(h.reference_date, c.create_date::date) <= %(until)s
+                """,
+                column=SQL.identifier(column),
+                old=SQL.identifier(f"old_{column}"),
+                new=SQL.identifier(f"new_{column}"),
+                kind=kind,
+                company=company.id,
+                target=SQL("AND c.%s = %s", SQL.identifier(column), target)
+                if target
+                else SQL(),
+                until=reference_date - timedelta(days=self.delay_days),
+            )
+        )
+        return {
+            partner_id: Move(partner_id, kind, old, new, entered, None, False)
+            for partner_id, new, old, entered in rows
+        }
+
+    def _cpc_filter(self, company, candidates):
+        """The candidates that match the strategy's filter and whose move it has
+        not handled yet."""
+        if not candidates:
+            return candidates
+        partners = self.env["res.partner"].sudo().with_company(company)
+        kept = set(
+            partners.with_context(active_test=False)
+            .search(AND([[("id", "in", list(candidates))], self._cpc_domain()]))
+            .ids
+        )
+        candidates = {pid: move for pid, move in candidates.items() if pid in kept}
+        if not candidates:
+            return candidates
+        log = self.env["classification.strategy.log"]
+        log.flush_model()
+        done = self.env.execute_query(
+            SQL(
+                """
+                SELECT l.partner_id, l.moved_on, l.old_key, l.new_key
+                  FROM classification_strategy_log l
+                 WHERE l.strategy_id = %s AND l.partner_id = ANY(%s)
+                """,
+                self.id,
+                list(candidates),
+            )
+        )
+        done = set(done)
+        return {
+            pid: move
+            for pid, move in candidates.items()
+            if (pid, move.moved_on, *log._cpc_keys(move)) not in done
+        }
+
+    # -------------------------------------------------------- actions
+    def _cpc_plan(self, company, partners):
+        """What the strategy would do to ``partners`` (sudo, of ``company``):
+        {"writes": [(partners, vals)], "activities": [vals], "done":
+        {partner id: [what is done]}}. Only what changes is planned."""
+        self.ensure_one()
+        partners = partners.with_company(company)
+        done = defaultdict(list)
+        writes = []
+        pricelist = self.pricelist_id
+        if pricelist:
+            # Compared in SQL: reading a company-dependent field record by
+            # record costs more than the write.
+            partners.flush_recordset(["specific_property_product_pricelist"])
+            todo = partners.browse(
+                pid
+                for (pid,) in self.env.execute_query(
+                    SQL(
+                        """
+                        SELECT id FROM res_partner
+                         WHERE id = ANY(%s)
+                           AND (specific_property_product_pricelist ->> %s)::int
+                               IS DISTINCT FROM %s
+                        """,
+                        partners.ids,
+                        str(company.id),
+                        pricelist.id,
+                    )
+                )
+            )
+            # The specific (company-dependent) price list, in one write: the
+            # computed field's inverse searches a country list per customer.
+            writes.append((todo, {"specific_property_product_pricelist": pricelist.id}))
+            line = self.env._(
+                "Price list: %(pricelist)s", pricelist=pricelist.display_name
+            )
+            for partner in todo:
+                done[partner.id].append(line)
+        add, remove = self.tag_add_ids, self.tag_remove_ids
+        if add or remove:
+            todo = partners.filtered(
+                lambda p: (add - p.category_id) or (remove & p.category_id)
+            )
+            commands = [Command.link(t.id) for t in add] + [
+                Command.unlink(t.id) for t in remove
+            ]
+            writes.append((todo, {"category_id": commands}))
+            for partner in todo:
+                parts = []
+                if add - partner.category_id:
+                    parts.append(
+                        self.env._(
+                            "tags added: %(tags)s",
+                            tags=", ".join((add - partner.category_id).mapped("name")),
+                        )
+                    )
+                if remove & partner.category_id:
+                    parts.append(
+                        self.env._(
+                            "tags removed: %(tags)s",
+                            tags=", ".join(
+                                (remove & partner.category_id).mapped("name")
+                            ),
+                        )
+                    )
+                done[partner.id].append("; ".join(parts))
+        if self.salesperson_action == "set" and self.salesperson_id:
+            user = self.salesperson_id
+            todo = partners.filtered(lambda p: p.user_id != user)
+            writes.append((todo, {"user_id": user.id}))
+            line = self.env._("Salesperson: %(user)s", user=user.display_name)
+            for partner in todo:
+                done[partner.id].append(line)
+        elif self.salesperson_action == "clear":
+            todo = partners.filtered("user_id")
+            writes.append((todo, {"user_id": False}))
+            for partner in todo:
+                done[partner.id].append(
+                    self.env._(
+                        "Salesperson %(user)s cleared: back to the pool",
+                        user=partner.user_id.display_name,
+                    )
+                )
+        activities = []
+        if self.activity_type_id:
+            activities = self._cpc_plan_activities(partners, done)
+        if self.mail_template_id:
+            line = self.env._(
+                "Email: %(template)s", template=self.mail_template_id.display_name
+            )
+            for partner in partners:
+                done[partner.id].append(line)
+        if self.server_action_id:
+            line = self.env._(
+                "Server action: %(action)s", action=self.server_action_id.display_name
+            )
+            for partner in partners:
+                done[partner.id].append(line)
+        return {"writes": writes, "activities": activities, "done": done}
+
+    def _cpc_plan_activities(self, partners, done):
+        today = fields.Date.context_today(self)
+        deadline = today + timedelta(days=self.activity_days)
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        summary = self.activity_summary or self.activity_type_id.summary or ""
+        activities = []
+        lines = {}
+        for partner in partners:
+            if self.activity_assignee == "salesperson":
+                user = partner.user_id
+            elif self.activity_assignee == "team_leader":
+                user = self._cpc_sales_team(partner).user_id
+            else:
+                user = self.env["res.users"]
+            user = user or self.activity_user_id
+            if not user:
+                done[partner.id].append(
+                    self.env._(
+                        "No activity: the customer has nobody to assign it to",
+                    )
+                )
+                continue
+            activities.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": partner.id,
+                    "activity_type_id": self.activity_type_id.id,
+                    "summary": summary,
+                    "note": self.activity_note or False,
+                    "date_deadline": deadline,
+                    "user_id": user.id,
+                }
+            )
+            if user not in lines:
+                lines[user] = self.env._(
+                    "Activity %(activity)s for %(user)s, due %(day)s",
+                    activity=summary or self.activity_type_id.name,
+                    user=user.display_name,
+                    day=fields.Date.to_string(deadline),
+                )
+            done[partner.id].append(lines[user])
+        return activities
+
+    @api.model
+    def _cpc_sales_team(self, partner):
+        """The customer's sales team: its own where CRM gives customers one,
+        else its salesperson's (as the classification rules read it)."""
+        if "team_id" in partner._fields and partner.team_id:
+            return partner.team_id
+        return partner.user_id.sale_team_id
+
+    def _cpc_execute(self, company, partners, plan):
+        """Write what :meth:`_cpc_plan` planned."""
+        for records, vals in plan["writes"]:
+            if records:
+                # The strategy's note tells the change: no tracking message per
+                # customer besides it.
+                records.with_company(company).with_context(tracking_disable=True).write(
+                    vals
+                )
+        if plan["activities"]:
+            self._cpc_create_activities(plan["activities"])
+        if self.mail_template_id:
+            self.mail_template_id.sudo().with_company(company).send_mail_batch(
+                partners.ids
+            )
+        if self.server_action_id:
+            self.server_action_id.sudo().with_company(company).with_context(
+                active_model="res.partner",
+                active_ids=partners.ids,
+                active_id=partners[:1].id,
+                cpc_strategy_id=self.id,
+            ).run()
+
+    @api.model
+    def _cpc_create_activities(self, values):
+        """Schedule the planned activities (``values`` as for mail.activity's
+        create), and make their assignees follow the customers, as
+        mail.activity.create does, in two INSERTs: a run can schedule tens of
+        thousands, and the ORM costs milliseconds each (defaults, display names,
+        followers one by one). They are automated activities; no notification
+        mail goes to the assignees (strategies send mail only through a chosen
+        template)."""
+        columns = ("res_id", "user_id", "activity_type_id", "summary", "note", "day")
+        rows = {column: [] for column in columns}
+        for vals in values:
+            for column in columns:
+                key = "date_deadline" if column == "day" else column
+                rows[column].append(vals.get(key) or None)
+        rows["note"] = [str(note) if note else None for note in rows["note"]]
+        self.env["res.partner"].flush_model(["complete_name"])
+        self.env["res.users"].flush_model(["partner_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mail_activity
+                       (res_model_id, res_model, res_id, res_name, activity_type_id,
+                        summary, note, date_deadline, user_id, user_tz, automated,
+                        active, create_uid, create_date, write_uid, write_date)
+                SELECT %(model_id)s, 'res.partner', a.res_id, p.complete_name,
+                       a.activity_type_id, a.summary, a.note, a.day, a.user_id,
+                       up.tz, TRUE, TRUE, %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(res_id)s::int[], %(user_id)s::int[],
+                              %(activity_type_id)s::int[], %(summary)s::varchar[],
+                              %(note)s::text[], %(day)s::date[])
+                       AS a(res_id, user_id, activity_type_id, summary, note, day)
+                  JOIN res_partner p ON p.id = a.res_id
+                  JOIN res_users u ON u.id = a.user_id
+                  JOIN res_partner up ON up.id = u.partner_id
+                """,
+                model_id=self.env["ir.model"]._get_id("res.partner"),
+                uid=self.env.uid,
+                **rows,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mail_followers (res_model, res_id, partner_id)
+                SELECT DISTINCT 'res.partner', a.res_id, u.partner_id
+                  FROM unnest(%(res_id)s::int[], %(user_id)s::int[])
+                       AS a(res_id, user_id)
+                  JOIN res_users u ON u.id = a.user_id
+                    ON CONFLICT DO NOTHING
+                """,
+                res_id=rows["res_id"],
+                user_id=rows["user_id"],
+            )
+        )
+        self.env["mail.activity"].invalidate_model()
+        self.env["mail.followers"].invalidate_model()
+        self.env["res.partner"].browse(rows["res_id"]).invalidate_recordset(
+            ["activity_ids", "message_follower_ids", "message_partner_ids"]
+        )
+
+    @api.model
+    def _cpc_fire(self, company, moves, reference_date, source):
+        """Fire the company's strategies for ``moves`` (and the stays that last
+        long enough by ``reference_date``): act, log each move handled, and tell
+        each customer's chatter which strategy did what."""
+        fired = self._cpc_match(company, moves, reference_date)
+        if not fired:
+            return {}
+        logs, notes = [], defaultdict(list)
+        partners_model = self.env["res.partner"].sudo().with_context(active_test=False)
+        for strategy, candidates in fired.items():
+            partners = partners_model.browse(list(candidates))
+            plan = strategy._cpc_plan(company, partners)
+            strategy._cpc_execute(company, partners, plan)
+            for partner_id, move in candidates.items():
+                actions = plan["done"].get(partner_id) or [
+                    self.env._("Nothing to change")
+                ]
+                logs.append((strategy, move, actions))
+                notes[partner_id].append((strategy, move, actions))
+        self.env["classification.strategy.log"]._cpc_insert(company, logs, source)
+        self._cpc_post_strategy_notes(company, notes)
+        return {strategy: len(candidates) for strategy, candidates in fired.items()}
+
+    @api.model
+    def _cpc_post_strategy_notes(self, company, notes):
+        log = self.env["classification.strategy.log"]
+        title = escape(
+            self.env._("Strategies applied for %(company)s", company=company.name)
+        )
+        # Most customers of a run share their note: each is built once.
+        items_by_key, bodies_by_content, bodies = {}, {}, {}
+        for partner_id, fired in notes.items():
+            keys = [
+                (strategy.id, log._cpc_keys(move), tuple(actions))
+                for strategy, move, actions in fired
+            ]
+            content = tuple(keys)
+            if content not in bodies_by_content:
+                items = Markup("")
+                for key, (strategy, move, actions) in zip(keys, fired, strict=True):
+                    if key not in items_by_key:
+                        items_by_key[key] = self._cpc_note_item(strategy, move, actions)
+                    items += items_by_key[key]
+                bodies_by_content[content] = Markup("<p>%s</p><ul>%s</ul>") % (
+                    title,
+                    items,
+                )
+            bodies[partner_id] = bodies_by_content[content]
+        self.env["partner.classification"]._cpc_post_notes(company, bodies)
+
+    @api.model
+    def _cpc_note_item(self, strategy, move, actions):
+        return Markup("<li>%s<ul>%s</ul>%s</li>") % (
+            self.env._(
+                "%(strategy)s (%(move)s)",
+                strategy=strategy.name,
+                move=self.env["classification.strategy.log"]._cpc_describe(move),
+            ),
+            Markup("").join(Markup("<li>%s</li>") % a for a in actions),
+            Markup("<p>%s</p>") % html2plaintext(strategy.note)
+            if strategy.note
+            else "",
+        )
+
+    # ---------------------------------------------------------- views
+    def action_open_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_product_classification.classification_strategy_log_action"
+        )
+        action["domain"] = [("strategy_id", "=", self.id)]
+        return action
+
+    def action_try(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Try Strategy"),
+            "res_model": "classification.strategy.try.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_strategy_id": self.id},
+        }
+
+
+class ClassificationStrategyLog(models.Model):
+    """A move a strategy handled: what it did, for whom, from which class to
+    which. A move is handled once (unique per strategy, customer, move and
+    day): running the same classification again does nothing."""
+
+    _name = "classification.strategy.log"
+    _description = "Classification Strategy Log"
+    _order = "date desc, id desc"
+    _rec_name = "strategy_id"
+
+    strategy_id = fields.Many2one(
+        "classification.strategy",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
+        index=True,
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
+        index=True,
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+    date = fields.Datetime(string="Run On", required=True, readonly=True)
+    moved_on = fields.Date(
+        string="Moved On", readonly=True, help="The day the new class holds from."
+    )
+    move = fields.Char(readonly=True, help="The class the customer left and entered.")
+    old_key = fields.Char(readonly=True)
+    new_key = fields.Char(readonly=True)
+    source = fields.Selection(
+        [("scheduled", "Scheduled"), ("wizard", "Wizard"), ("manual", "Manual")],
+        readonly=True,
+    )
+    actions = fields.Text(string="Done", readonly=True)
+
+    _sql_constraints = [
+        (
+            "move_uniq",
+            "unique (strategy_id, partner_id, moved_on, old_key, new_key)",
+            "A strategy handles a customer's move once.",
+        ),
+    ]
+
+    @api.model
+    def _cpc_keys(self, move):
+        def key(value):
+            if isinstance(value, tuple):
+                return ",".join(str(v) for v in sorted(value)) or ""
+            return "" if value in (None, False) else str(value)
+
+        prefix = f"{move.kind}:{move.scheme_id or ''}:"
+        return prefix + key(move.old), prefix + key(move.new)
+
+    @api.model
+    def _cpc_describe(self, move):
+        """ "Tier: A → B" in the user's language."""
+        classification = self.env["partner.classification"]
+        if move.kind == "category":
+            categories = self.env["classification.category"].sudo()
+            scheme = self.env["classification.scheme"].sudo().browse(move.scheme_id)
+            return self.env._(
+                "%(what)s: %(old)s → %(new)s",
+                what=scheme.name,
+                old=", ".join(categories.browse(move.old).mapped("name"))
+                or self.env._("none"),
+                new=", ".join(categories.browse(move.new).mapped("name"))
+                or self.env._("none"),
+            )
+        tracked = next(
+            t for t in classification._cpc_subject().tracked if t.kind == move.kind
+        )
+        values = classification._cpc_class_values(tracked, {move.old, move.new})
+        return classification._cpc_describe_change(
+            tracked, values[move.old], values[move.new]
+        )
+
+    @api.model
+    def _cpc_insert(self, company, logs, source):
+        """One INSERT of the handled moves ([(strategy, move, [actions])]): a
+        run may fire for tens of thousands of customers."""
+        if not logs:
+            return
+        descriptions = {}
+        rows = defaultdict(list)
+        for strategy, move, actions in logs:
+            key = (move.kind, move.scheme_id, move.old, move.new)
+            if key not in descriptions:
+                descriptions[key] = self._cpc_describe(move)
+            old_key, new_key = self._cpc_keys(move)
+            for name, value in (
+                ("strategy", strategy.id),
+                ("partner", move.partner_id),
+                ("moved_on", move.moved_on),
+                ("move", descriptions[key]),
+                ("old_key", old_key),
+                ("new_key", new_key),
+                ("actions", "\n".join(actions)),
+            ):
+                rows[name].append(value)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO classification_strategy_log
+                       (strategy_id, partner_id, company_id, date, moved_on, move,
+                        old_key, new_key, source, actions,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT l.strategy_id, l.partner_id, %(company)s,
+                       now() AT TIME ZONE 'UTC', l.moved_on, l.move, l.old_key,
+                       l.new_key, %(source)s, l.actions,
+                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
+                       now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(strategy)s::int[], %(partner)s::int[],
+                              %(moved_on)s::date[], %(move)s::varchar[],
+                              %(old_key)s::varchar[], %(new_key)s::varchar[],
+                              %(actions)s::text[])
+                       AS l(strategy_id, partner_id, moved_on, move, old_key,
+                            new_key, actions)
+                ON CONFLICT DO NOTHING
+                """,
+                company=company.id,
+                source=source,
+                uid=self.env.uid,
+                **rows,
+            )
+        )
+        self.invalidate_model()

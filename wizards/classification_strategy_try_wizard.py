@@ -1,0 +1,133 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+from collections import Counter
+
+from odoo import api, fields, models
+
+from ..models.classification_strategy import Move
+
+
+class ClassificationStrategyTryWizard(models.TransientModel):
+    """Dry run: what a strategy would do to the chosen customers, as if each
+    made the strategy's move today. Nothing is written."""
+
+    _name = "classification.strategy.try.wizard"
+    _description = "Try a Classification Strategy"
+
+    strategy_id = fields.Many2one(
+        "classification.strategy", required=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="strategy_id.company_id")
+    partner_ids = fields.Many2many(
+        "res.partner",
+        string="Customers",
+        domain="[('parent_id', '=', False)]",
+    )
+    line_ids = fields.One2many(
+        "classification.strategy.try.wizard.line", "wizard_id", readonly=True
+    )
+    tried = fields.Boolean(readonly=True)
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        active_ids = self.env.context.get("active_ids")
+        if self.env.context.get("active_model") == "res.partner" and active_ids:
+            partners = self.env["res.partner"].browse(active_ids).commercial_partner_id
+            values["partner_ids"] = [fields.Command.set(partners.ids)]
+        return values
+
+    def action_try(self):
+        self.ensure_one()
+        strategy = self.strategy_id.sudo()
+        company = strategy.company_id
+        partners = self.partner_ids.commercial_partner_id
+        today = fields.Date.context_today(self)
+        # The customers of the strategy's company only, like a real run.
+        own = partners.filtered(
+            lambda p: p.company_id in (company, p.env["res.company"])
+        )
+        moves = {p.id: Move(p.id, "try", None, None, today, None, False) for p in own}
+        kept = strategy._cpc_filter(company, moves)
+        plan = strategy._cpc_plan(
+            company, strategy.env["res.partner"].browse(list(kept))
+        )
+        lines = []
+        for partner in partners:
+            if partner not in own:
+                what = self.env._("Not a customer of %(company)s", company=company.name)
+            elif partner.id not in kept:
+                what = self.env._("Left alone: outside the strategy's customer filter")
+            else:
+                what = "\n".join(
+                    plan["done"].get(partner.id) or [self.env._("Nothing to change")]
+                )
+            lines.append(
+                fields.Command.create({"partner_id": partner.id, "description": what})
+            )
+        self.write({"tried": True, "line_ids": [fields.Command.clear(), *lines]})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Try Strategy"),
+        }
+
+
+class ClassificationStrategyTryWizardLine(models.TransientModel):
+    _name = "classification.strategy.try.wizard.line"
+    _description = "Strategy Dry Run Line"
+
+    wizard_id = fields.Many2one(
+        "classification.strategy.try.wizard", required=True, ondelete="cascade"
+    )
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    description = fields.Text(string="Would Do", readonly=True)
+
+
+class PartnerClassificationWizard(models.TransientModel):
+    """The recompute preview also says which strategies would fire."""
+
+    _inherit = "partner.classification.wizard"
+
+    strategy_preview = fields.Text(string="Strategies That Would Fire", readonly=True)
+
+    def _run(self, preview):
+        result = super()._run(preview)
+        if preview:
+            self.strategy_preview = self._cpc_strategy_preview(result["changes"])
+        return result
+
+    def _cpc_strategy_preview(self, changes):
+        """ "Strategy: n customers" lines for the moves of the preview."""
+        tracked = self.env["partner.classification"]._cpc_subject().tracked
+        moves = [
+            Move(
+                change["partner_id"],
+                t.kind,
+                change[t.diff_old],
+                change[t.diff_new],
+                self.reference_date,
+                None,
+                change["is_new"],
+            )
+            for change in changes
+            for t in tracked
+            if change[t.diff_old] != change[t.diff_new]
+        ]
+        fired = self.env["classification.strategy"]._cpc_match(
+            self.company_id, moves, self.reference_date
+        )
+        counts = Counter({strategy: len(c) for strategy, c in fired.items()})
+        return (
+            "\n".join(
+                self.env._(
+                    "%(strategy)s → %(count)s customers",
+                    strategy=strategy.name,
+                    count=count,
+                )
+                for strategy, count in counts.items()
+            )
+            or False
+        )
