@@ -14,3 +14,6 @@ from . import product_template
 from . import ir_model_fields
 from . import ir_module_module
 from . import classification_importer
+from . import product_abc_profile
+from . import product_classification
+from . import product_classification_history

@@ -1,2 +1,3 @@
 from . import partner_classification_wizard
 from . import classification_import_wizard
+from . import product_classification_wizard
