@@ -1,6 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 
 from .partner_classification import LIFECYCLE_STAGES
 
@@ -9,8 +8,8 @@ class PartnerClassificationHistory(models.Model):
     """One change of a customer's effective tier, segment or stage."""
 
     _name = "partner.classification.history"
+    _inherit = "classification.history.mixin"
     _description = "Customer Classification History"
-    _order = "date desc, id desc"
     _rec_name = "partner_id"
 
     classification_id = fields.Many2one(
@@ -19,10 +18,6 @@ class PartnerClassificationHistory(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, ondelete="cascade", index=True
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, ondelete="cascade", index=True
-    )
-    date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     change_type = fields.Selection(
         [
             ("tier", "Value tier"),
@@ -32,11 +27,6 @@ class PartnerClassificationHistory(models.Model):
         string="What Changed",
         required=True,
     )
-    source = fields.Selection(
-        [("scheduled", "Scheduled"), ("wizard", "Wizard"), ("manual", "Manual")],
-        required=True,
-    )
-    reason = fields.Char()
     old_tier_id = fields.Many2one("partner.value.tier", string="Old Tier")
     new_tier_id = fields.Many2one("partner.value.tier", string="New Tier")
     old_segment_id = fields.Many2one("partner.rfm.segment", string="Old Segment")
@@ -45,18 +35,6 @@ class PartnerClassificationHistory(models.Model):
     new_stage = fields.Selection(LIFECYCLE_STAGES, string="New Stage")
     old_value = fields.Char(string="From", compute="_compute_values")
     new_value = fields.Char(string="To", compute="_compute_values")
-
-    def write(self, vals):
-        # A record of what happened: nobody rewrites it, not even with sudo (the
-        # access rules give no one write, create or delete).
-        if self and vals:
-            raise AccessError(
-                self.env._(
-                    "The classification history of %(customers)s cannot be changed.",
-                    customers=", ".join(self[:5].partner_id.mapped("display_name")),
-                )
-            )
-        return super().write(vals)
 
     @api.depends("change_type", "old_tier_id", "new_tier_id", "old_stage", "new_stage")
     def _compute_values(self):

@@ -13,15 +13,32 @@ def test_distinct_values_spread_over_five_scores():
     assert rfm.quintile_scores(list(range(10))) == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
 
 
-def test_ties_share_the_higher_score_whatever_their_order():
+def test_ties_share_the_lowest_score_of_their_block_whatever_their_order():
+    # Six of ten bought once: ranks 1-6 span scores 1-3, they all get 1.
     values = [1, 1, 1, 1, 1, 1, 2, 2, 3, 4]
-    assert rfm.quintile_scores(values) == [3, 3, 3, 3, 3, 3, 4, 4, 5, 5]
-    assert rfm.quintile_scores(values[::-1]) == [5, 5, 4, 4, 3, 3, 3, 3, 3, 3]
+    assert rfm.quintile_scores(values) == [1, 1, 1, 1, 1, 1, 4, 4, 5, 5]
+    assert rfm.quintile_scores(values[::-1]) == [5, 5, 4, 4, 1, 1, 1, 1, 1, 1]
 
 
-def test_a_single_customer_scores_five():
-    assert rfm.quintile_scores([42]) == [5]
-    assert rfm.quintile_scores([7, 7, 7]) == [5, 5, 5]
+def test_half_bought_once_score_one_and_the_others_spread_above():
+    values = [1] * 50 + [2] * 20 + [3] * 10 + list(range(4, 24))
+    scores = rfm.quintile_scores(values)
+    assert set(scores[:50]) == {1}
+    # The one-order block spans ranks 1-50, scores 1 to 3: the next value starts
+    # at rank 51, so 2 is skipped, never given to a better customer.
+    assert set(scores) == {1, 3, 4, 5}
+
+
+def test_ties_at_the_top_take_the_lowest_score_of_their_block():
+    # The best two of five tie: ranks 4-5 span scores 4-5, both get 4.
+    assert rfm.quintile_scores([1, 2, 3, 9, 9]) == [1, 2, 3, 4, 4]
+
+
+def test_all_equal_values_score_the_middle():
+    # Nobody ranks above anybody: a single customer, or all bought once.
+    assert rfm.quintile_scores([42]) == [3]
+    assert rfm.quintile_scores([7, 7, 7]) == [3, 3, 3]
+    assert rfm.quintile_scores([]) == []
 
 
 def test_scores_never_decrease_with_the_value():

@@ -130,8 +130,8 @@ class TestRfm(ClassificationCase):
                 self._order(customer, 100, TODAY - timedelta(days=5 + index))
         self._classify()
         scores = [self._row(c).frequency_score for c in customers]
-        # 6 of 10 at most 1 order: ceil(5 * 6 / 10) = 3 for all six.
-        self.assertEqual(scores, [3, 3, 3, 3, 3, 3, 4, 4, 5, 5])
+        # The six span ranks 1-6 (scores 1 to 3) and take the lowest: 1.
+        self.assertEqual(scores, [1, 1, 1, 1, 1, 1, 4, 4, 5, 5])
 
     def test_segment_map_has_all_cells_and_reaches_every_segment(self):
         cells = self.env["partner.rfm.cell"].search([])

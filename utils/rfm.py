@@ -23,29 +23,34 @@ SEGMENT_CODES = (
 )
 
 
-def quintile_scores(values):
-    """Score each value 1 to 5 by its quintile among ``values``.
+# The score of everyone when all values are equal (see quintile_scores).
+EVEN_SCORE = 3
 
-    A value scores ``ceil(5 * k / n)``, where ``n`` is the number of values and
-    ``k`` the number of values at most equal to it. Higher values score higher
-    (for recency, pass the last order dates: the most recent scores 5). Equal
-    values always score the same, and take the higher score of the quintiles they
-    straddle, so the rule does not depend on any order among ties.
+
+def quintile_scores(values, scores=5):
+    """Score each value 1 to ``scores`` (5) by its rank among ``values``.
+
+    A value scores ``ceil(scores * r / n)``, where ``n`` is the number of values
+    and ``r`` its rank: 1 + the number of values strictly lower. Higher values
+    score higher (for recency, pass the last order dates: the most recent
+    scores 5, when it is one customer's). Equal values score the same: the
+    lowest score of the block of ranks they span, so that where half the
+    customers bought once they all score 1. When all values are equal (one
+    customer, or everyone bought once) nobody ranks above anybody: all score
+    EVEN_SCORE, the middle. The rule does not depend on any order among ties.
     """
     n = len(values)
+    if n and min(values) == max(values):
+        return [min(EVEN_SCORE, scores)] * n
     ordered = sorted(values)
-    scores = []
-    for value in values:
-        at_most = _count_at_most(ordered, value)
-        scores.append((5 * at_most + n - 1) // n)
-    return scores
+    return [(scores * (_count_below(ordered, value) + 1) + n - 1) // n for value in values]
 
 
-def _count_at_most(ordered, value):
+def _count_below(ordered, value):
     low, high = 0, len(ordered)
     while low < high:
         middle = (low + high) // 2
-        if ordered[middle] <= value:
+        if ordered[middle] < value:
             low = middle + 1
         else:
             high = middle
