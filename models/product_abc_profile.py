@@ -17,13 +17,6 @@ LEVELS_CHECKED_BY_PROFILE = "cpc_abc_levels_checked_by_profile"
 DEFAULT_LEVELS = (("A", 80.0, 10), ("B", 15.0, 20), ("C", 5.0, 30))
 
 
-def has_sale_margin(env):
-    """Whether order lines carry the cost at the time of sale (``sale_margin``
-    installed): the margin basis needs it, and this addon does not depend on it."""
-    line = env["sale.order.line"]
-    return "purchase_price" in line._fields and line._fields["purchase_price"].store
-
-
 _PROFILE_WRITE = object()
 
 
@@ -107,7 +100,9 @@ class ProductAbcProfile(models.Model):
         there is none (no Sales Margin module, or the invoice basis, whose lines
         carry no cost at the time of sale)."""
         self.ensure_one()
-        if not has_sale_margin(self.env):
+        # sale_margin records the cost of each order line; this addon does not
+        # depend on it.
+        if not self.env["classification.engine"]._cpc_has_sale_cost():
             raise ValidationError(
                 self.env._(
                     "ABC profile %(profile)s cannot rank products by margin: "

@@ -345,7 +345,7 @@ class ProductClassification(models.Model):
                     ON p.profile_id IS NOT NULL
                    AND (p.categ_paths IS NULL
                         OR EXISTS (SELECT 1 FROM unnest(p.categ_paths) path
-                                    WHERE categ.parent_path LIKE path || '%%'))
+                                    WHERE starts_with(categ.parent_path, path)))
                  ORDER BY s.product_tmpl_id, p.seq
             ),
             sums AS (
