@@ -2,7 +2,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..utils.subject import Subject, Tracked
@@ -212,6 +212,20 @@ class ProductClassification(models.Model):
             record.abc_class = code
             letter = XYZ_LETTERS.get(record.xyz_class, "")
             record.abc_xyz_class = f"{code}{letter}" if code else False
+
+    @api.constrains("manual_abc_level_id", "company_id")
+    def _check_pin_level(self):
+        for record in self:
+            level = record.manual_abc_level_id
+            if level and level.company_id != record.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "ABC class %(level)s belongs to another company than the "
+                        "classification of %(product)s.",
+                        level=level.display_name,
+                        product=record.product_tmpl_id.display_name,
+                    )
+                )
 
     @api.model
     def _cpc_subject(self):
