@@ -297,7 +297,6 @@ class ClassificationEngine(models.AbstractModel):
                 -- snapshot: a serialization failure, which Odoo retries, not a
                 -- duplicate key error.
                     ON CONFLICT (%(key)s, company_id) DO NOTHING
-                RETURNING id, %(key)s
                 """,
                 table=SQL.identifier(self._table),
                 key=key,
@@ -308,21 +307,20 @@ class ClassificationEngine(models.AbstractModel):
                 uid=uid,
             )
         )
-        inserted = cr.fetchall()
-        if inserted:
-            # The history rows of new rows need their ids.
-            cr.execute(
-                SQL(
-                    """
-                    UPDATE cpc_diff d SET classification_id = n.id
-                      FROM unnest(%(ids)s::int[], %(keys)s::int[]) AS n(id, key)
-                     WHERE d.%(key)s = n.key
-                    """,
-                    ids=[row[0] for row in inserted],
-                    keys=[row[1] for row in inserted],
-                    key=key,
-                )
+        # The history rows of new rows need their ids.
+        cr.execute(
+            SQL(
+                """
+                UPDATE cpc_diff d SET classification_id = c.id
+                  FROM %(table)s c
+                 WHERE d.is_new AND c.%(key)s = d.%(key)s
+                   AND c.company_id = %(company)s
+                """,
+                table=SQL.identifier(self._table),
+                key=key,
+                company=company.id,
             )
+        )
         cr.execute(
             SQL(
                 """

@@ -33,7 +33,7 @@ class ClassificationResultMixin(models.AbstractModel):
     The concrete model declares the key field (e.g. ``partner_id``), its
     figures and classes, a unique constraint on (key, company_id), and its
     :meth:`_cpc_subject`; effective fields of pinnable classes use
-    ``compute="_cpc_compute_effective", store=True``.
+    ``compute="_compute_effective_classes", store=True``.
     """
 
     _name = "classification.result.mixin"
@@ -63,7 +63,7 @@ class ClassificationResultMixin(models.AbstractModel):
         return self[self._cpc_subject().key]
 
     @api.depends(_pin_depends)
-    def _cpc_compute_effective(self):
+    def _compute_effective_classes(self):
         pinnable = self._cpc_subject().pinnable
         for record in self:
             for tracked in pinnable:

@@ -150,7 +150,7 @@ class PartnerClassification(models.Model):
     tier_id = fields.Many2one(
         "partner.value.tier",
         string="Value Tier",
-        compute="_cpc_compute_effective",
+        compute="_compute_effective_classes",
         store=True,
         index=True,
     )
@@ -161,7 +161,7 @@ class PartnerClassification(models.Model):
     stage = fields.Selection(
         LIFECYCLE_STAGES,
         string="Lifecycle Stage",
-        compute="_cpc_compute_effective",
+        compute="_compute_effective_classes",
         store=True,
         index=True,
     )

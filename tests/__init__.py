@@ -11,4 +11,5 @@ from . import test_concurrency
 from . import test_security_schemes
 from . import test_security_review
 from . import test_screens
+from . import test_engine
 from . import test_product_classification
