@@ -209,7 +209,9 @@ class ProductAbcProfile(models.Model):
             "company_id": company.id,
             "basis": "revenue",
             "level_ids": [
-                Command.create({"code": code, "name": code, "share": share, "sequence": seq})
+                Command.create(
+                    {"code": code, "name": code, "share": share, "sequence": seq}
+                )
                 for code, share, seq in DEFAULT_LEVELS
             ],
         }
@@ -218,7 +220,9 @@ class ProductAbcProfile(models.Model):
     def _create_default_profiles(self, companies=None):
         """Give every company without an ABC profile (archived ones count) the
         default A 80 / B 15 / C 5 split on revenue."""
-        companies = companies if companies is not None else self.env["res.company"].search([])
+        if companies is None:
+            # Companies are few.
+            companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
         self.env.flush_all()
         rows = self.env.execute_query(
             SQL(
@@ -274,7 +278,7 @@ class ProductAbcLevel(models.Model):
     def _compute_display_name(self):
         for level in self:
             if level.name and level.name != level.code:
-                level.display_name = f"{level.code} – {level.name}"
+                level.display_name = f"{level.code} - {level.name}"
             else:
                 level.display_name = level.code or ""
 
@@ -295,17 +299,22 @@ class ProductAbcLevel(models.Model):
             (profiles | self.profile_id).filtered("active")._check_level_split()
         return result
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_use(self):
         # A level in use stays: classifications, pins and history point at it.
-        used = self.env["product.classification"].sudo().search_count(
-            [
-                "|",
-                "|",
-                ("computed_abc_level_id", "in", self.ids),
-                ("manual_abc_level_id", "in", self.ids),
-                ("abc_level_id", "in", self.ids),
-            ],
-            limit=1,
+        used = (
+            self.env["product.classification"]
+            .sudo()
+            .search_count(
+                [
+                    "|",
+                    "|",
+                    ("computed_abc_level_id", "in", self.ids),
+                    ("manual_abc_level_id", "in", self.ids),
+                    ("abc_level_id", "in", self.ids),
+                ],
+                limit=1,
+            )
         )
         if used:
             raise UserError(
@@ -316,6 +325,8 @@ class ProductAbcLevel(models.Model):
                     profile=self[0].profile_id.display_name,
                 )
             )
+
+    def unlink(self):
         profiles = self.profile_id
         result = super().unlink()
         if not self._levels_checked_by_profile():

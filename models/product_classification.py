@@ -106,8 +106,7 @@ class ProductClassification(models.Model):
     quantity = fields.Float(
         digits="Product Unit of Measure",
         readonly=True,
-        help="Quantity sold in the profile's window, in the product's unit of "
-        "measure.",
+        help="Quantity sold in the profile's window, in the product's unit of measure.",
     )
     share = fields.Float(
         string="Share (%)",
@@ -166,7 +165,7 @@ class ProductClassification(models.Model):
     abc_level_id = fields.Many2one(
         "product.abc.level",
         string="ABC Class",
-        compute="_cpc_compute_effective",
+        compute="_compute_effective_classes",
         store=True,
         index=True,
     )
@@ -180,7 +179,7 @@ class ProductClassification(models.Model):
     xyz_class = fields.Selection(
         XYZ_CLASSES,
         string="XYZ Class",
-        compute="_cpc_compute_effective",
+        compute="_compute_effective_classes",
         store=True,
         index=True,
     )
@@ -271,7 +270,9 @@ class ProductClassification(models.Model):
         }
         profile_rows, level_rows = [], []
         for sequence, profile in enumerate(profiles):
-            window_start = reference_date - relativedelta(months=profile.analysis_months)
+            window_start = reference_date - relativedelta(
+                months=profile.analysis_months
+            )
             prepared["date_from"] = min(prepared["date_from"], window_start)
             paths = profile.categ_ids.mapped("parent_path") or None
             profile_rows.append(
@@ -490,7 +491,7 @@ class ProductClassification(models.Model):
     def _cpc_write_rows(self, company, reference_date):
         # The codes shown and grouped by follow the effective classes the
         # engine just wrote in SQL (pins go through the ORM compute).
-        super()._cpc_write_rows(company, reference_date)
+        result = super()._cpc_write_rows(company, reference_date)
         self.env.cr.execute(
             SQL(
                 """
@@ -507,10 +508,11 @@ class ProductClassification(models.Model):
                 """
             )
         )
+        return result
 
     @api.model
     def _cpc_write_mirror(self, company):
-        super()._cpc_write_mirror(company)
+        result = super()._cpc_write_mirror(company)
         self._cpc_write_combined_mirror(
             company,
             SQL(
@@ -518,12 +520,14 @@ class ProductClassification(models.Model):
                 self._cpc_classes_change(),
             ),
         )
+        return result
 
     def _cpc_sync_mirror(self):
-        super()._cpc_sync_mirror()
+        result = super()._cpc_sync_mirror()
         for company in self.company_id:
             rows = self.filtered(lambda r, c=company: r.company_id == c)
             self._cpc_write_combined_mirror(company, SQL("c.id IN %s", tuple(rows.ids)))
+        return result
 
     @api.model
     def _cpc_write_combined_mirror(self, company, condition):

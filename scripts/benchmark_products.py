@@ -80,7 +80,8 @@ class Bench:
         )
         cr.execute(
             "CREATE TABLE bench_product AS "
-            "SELECT pp.id, row_number() OVER (ORDER BY pp.id) rn FROM product_product pp "
+            "SELECT pp.id, row_number() OVER (ORDER BY pp.id) rn "
+            "FROM product_product pp "
             "JOIN product_template t ON t.id = pp.product_tmpl_id "
             "WHERE t.name->>'en_US' LIKE 'Bench Product %'"
         )

@@ -539,12 +539,16 @@ def classify_products(env):
         result = classification.with_company(company)._cpc_classify_products(company)
         lines.append(f"  {company.name}: {result['done']} products classified")
         groups = classification._read_group(
-            [("company_id", "=", company.id)], ["abc_xyz_class", "xyz_class"], ["__count"]
+            [("company_id", "=", company.id)],
+            ["abc_xyz_class", "xyz_class"],
+            ["__count"],
         )
         names = dict(classification._fields["xyz_class"].selection)
         counts = sorted(
             (
-                code if xyz in ("x", "y", "z") else f"{code or '-'} ({names.get(xyz, '-')})",
+                code
+                if xyz in ("x", "y", "z")
+                else f"{code or '-'} ({names.get(xyz, '-')})",
                 count,
             )
             for code, xyz, count in groups

@@ -73,13 +73,15 @@ class ProductCase(ClassificationCase):
 
     def _classify_products(self, day=TODAY, company=None, **kwargs):
         company = company or self.env.company
-        return self.ProductClassification.with_company(
-            company
-        )._cpc_classify_products(company, reference_date=day, **kwargs)
+        return self.ProductClassification.with_company(company)._cpc_classify_products(
+            company, reference_date=day, **kwargs
+        )
 
     def _prow(self, product, company=None):
         company = company or self.env.company
-        template = product.product_tmpl_id if product._name == "product.product" else product
+        template = (
+            product.product_tmpl_id if product._name == "product.product" else product
+        )
         return self.ProductClassification.search(
             [("product_tmpl_id", "=", template.id), ("company_id", "=", company.id)]
         )

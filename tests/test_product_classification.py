@@ -105,7 +105,9 @@ class TestProductAbc(ProductCase):
         row = self._prow(spare)
         self.assertEqual(row.profile_id, parts, "the child category is included")
         self.assertEqual(self._prow(self.p70).profile_id, parts, "first by sequence")
-        outside = self._product("Elsewhere", categ_id=self.env.ref("product.product_category_all").id)
+        outside = self._product(
+            "Elsewhere", categ_id=self.env.ref("product.product_category_all").id
+        )
         self._classify_products()
         self.assertEqual(self._prow(outside).profile_id, self.profile)
 
@@ -114,7 +116,10 @@ class TestProductAbc(ProductCase):
         attribute = self.env["product.attribute"].create(
             {
                 "name": "CPC Size",
-                "value_ids": [Command.create({"name": "S"}), Command.create({"name": "L"})],
+                "value_ids": [
+                    Command.create({"name": "S"}),
+                    Command.create({"name": "L"}),
+                ],
             }
         )
         template = self.env["product.template"].create(
@@ -242,7 +247,12 @@ class TestProductAbcLevels(ProductCase):
     def test_rebalance_through_the_profile(self):
         a, b, c = self.profile._levels()
         self.profile.write(
-            {"level_ids": [Command.update(a.id, {"share": 70}), Command.update(b.id, {"share": 25})]}
+            {
+                "level_ids": [
+                    Command.update(a.id, {"share": 70}),
+                    Command.update(b.id, {"share": 25}),
+                ]
+            }
         )
         self.assertEqual(self.profile._levels().mapped("share"), [70, 25, 5])
         with self.assertRaisesRegex(ValidationError, "sum to"):
@@ -380,7 +390,9 @@ class TestProductPins(ProductCase):
         self.assertEqual(self.small.product_tmpl_id.abc_xyz_class, "AX")
         manual = row.history_ids.filtered(lambda h: h.source == "manual")
         self.assertEqual(set(manual.mapped("change_type")), {"abc", "xyz"})
-        self.assertEqual(manual.filtered(lambda h: h.change_type == "abc").old_value, "B")
+        self.assertEqual(
+            manual.filtered(lambda h: h.change_type == "abc").old_value, "B"
+        )
         # The run keeps the pin.
         self._classify_products()
         self.assertEqual(row.abc_level_id, level_a)
@@ -428,7 +440,9 @@ class TestProductPins(ProductCase):
             row.with_user(self.manager).write({"revenue": 1})
         self.profile.with_user(self.manager).analysis_months = 6
         # Portal users read neither rows nor the classes on products.
-        portal = new_test_user(self.env, login="cpc_product_portal", groups="base.group_portal")
+        portal = new_test_user(
+            self.env, login="cpc_product_portal", groups="base.group_portal"
+        )
         with self.assertRaises(AccessError):
             row.with_user(portal).read(["abc_level_id"])
         with self.assertRaises(AccessError):
@@ -443,14 +457,12 @@ class TestProductPins(ProductCase):
             company_ids=[Command.set(other.ids)],
         )
         self.assertFalse(
-            self.ProductClassification.with_user(stranger).search(
-                [("id", "=", row.id)]
-            )
+            self.ProductClassification.with_user(stranger).search([("id", "=", row.id)])
         )
         self.assertFalse(
-            self.env["product.abc.profile"].with_user(stranger).search(
-                [("id", "=", self.profile.id)]
-            )
+            self.env["product.abc.profile"]
+            .with_user(stranger)
+            .search([("id", "=", self.profile.id)])
         )
         with self.assertRaises(AccessError):
             self.profile.with_user(stranger).write({"analysis_months": 3})
@@ -463,8 +475,10 @@ class TestProductPins(ProductCase):
         )
         wizard.action_preview()
         self.assertFalse(self.ProductClassification.search([]))
-        line = wizard.line_ids.filtered(lambda ln: ln.product_tmpl_id == self.big.product_tmpl_id)
-        self.assertEqual(line.move, "– → A")
+        line = wizard.line_ids.filtered(
+            lambda ln: ln.product_tmpl_id == self.big.product_tmpl_id
+        )
+        self.assertEqual(line.move, "- → A")
         self.assertGreaterEqual(wizard.changed_count, 2)
         wizard.action_apply()
         self.assertEqual(self._prow(self.big).abc_level_id.code, "A")
@@ -484,9 +498,13 @@ class TestProductInvoiceBasis(AccountTestInvoicingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
-        cls.company.write({"cpc_revenue_basis": "invoice", "cpc_amount_type": "untaxed"})
+        cls.company.write(
+            {"cpc_revenue_basis": "invoice", "cpc_amount_type": "untaxed"}
+        )
         cls.customer = cls.env["res.partner"].create({"name": "Invoiced Buyer"})
-        cls.kept = cls.env["product.product"].create({"name": "Kept", "taxes_id": False})
+        cls.kept = cls.env["product.product"].create(
+            {"name": "Kept", "taxes_id": False}
+        )
         cls.returned = cls.env["product.product"].create(
             {"name": "Returned", "taxes_id": False}
         )

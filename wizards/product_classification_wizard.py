@@ -126,10 +126,16 @@ class ProductClassificationWizardLine(models.TransientModel):
     new_xyz_class = fields.Selection(XYZ_CLASSES, string="New XYZ")
     move = fields.Char(compute="_compute_move", string="Move")
 
-    @api.depends("old_abc_level_id", "new_abc_level_id", "old_xyz_class", "new_xyz_class")
+    @api.depends(
+        "old_abc_level_id", "new_abc_level_id", "old_xyz_class", "new_xyz_class"
+    )
     def _compute_move(self):
         letters = {"x": "X", "y": "Y", "z": "Z"}
         for line in self:
-            old = (line.old_abc_level_id.code or "–") + letters.get(line.old_xyz_class, "")
-            new = (line.new_abc_level_id.code or "–") + letters.get(line.new_xyz_class, "")
+            old = (line.old_abc_level_id.code or "-") + letters.get(
+                line.old_xyz_class, ""
+            )
+            new = (line.new_abc_level_id.code or "-") + letters.get(
+                line.new_xyz_class, ""
+            )
             line.move = f"{old} → {new}"
