@@ -58,11 +58,11 @@ class Bench:
                 """
                 INSERT INTO product_template (name, type, categ_id, uom_id, uom_po_id,
                        sale_ok, purchase_ok, active, list_price, invoice_policy,
-                       service_tracking, create_date, write_date, create_uid,
-                       write_uid)
+                       service_tracking, sale_line_warn, create_date, write_date,
+                       create_uid, write_uid)
                 SELECT jsonb_build_object('en_US', 'Bench Product ' || g), 'consu',
                        %(categ)s, %(unit)s, %(unit)s, TRUE, TRUE, TRUE, 10, 'order',
-                       'no', now(), now(), 1, 1
+                       'no', 'no-message', now(), now(), 1, 1
                   FROM generate_series(1, %(n)s) g
                 """,
                 categ=categ.id,

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -332,6 +332,17 @@ class TestProductXyz(ProductCase):
         self._classify_products()
         # Three months of history, steady: X.
         self.assertEqual(self._prow(new).xyz_class, "x")
+
+    def test_months_in_the_company_time_zone(self):
+        # 07:00 on 1 May in Shanghai is 23:00 on 30 April in UTC: a May sale.
+        self.company.partner_id.tz = "Asia/Shanghai"
+        product = self._product("Early Bird")
+        order = self._sell([(product, 1, 1)], TODAY)
+        order.date_order = datetime(2026, 4, 30, 23, 0)
+        self._classify_products()
+        row = self._prow(product)
+        self.assertEqual(row.first_sale_date, date(2026, 5, 1))
+        self.assertEqual(row.sale_months, 1)
 
     def test_thresholds_from_settings(self):
         variable = self._product("Variable")
