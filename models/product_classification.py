@@ -337,34 +337,26 @@ class ProductClassification(models.Model):
         )
         return SQL(
             """
-            WITH facts AS MATERIALIZED (%(facts)s),
-            profiles (profile_id, seq, window_start, basis, no_sales_apart,
-                      categ_paths) AS (VALUES %(profiles)s),
+            WITH profiles (profile_id, seq, window_start, basis, no_sales_apart,
+                           categ_paths) AS (VALUES %(profiles)s),
             levels (profile_id, level_id, seq, lower_share, upper_share, is_last)
                 AS (VALUES %(levels)s),
-            scope AS (
-                SELECT t.id AS product_tmpl_id FROM product_template t
-                 WHERE t.active AND t.sale_ok
-                   AND (t.company_id IS NULL OR t.company_id = %(company)s)
-                 UNION SELECT product_tmpl_id FROM facts
-                 UNION SELECT c.product_tmpl_id FROM product_classification c
-                        WHERE c.company_id = %(company)s
-            ),
+            -- Every template's profile: the first whose categories hold it.
             assigned AS (
-                SELECT DISTINCT ON (s.product_tmpl_id) s.product_tmpl_id,
+                SELECT DISTINCT ON (t.id) t.id AS product_tmpl_id,
                        p.profile_id, p.window_start, p.basis, p.no_sales_apart
-                  FROM scope s
-                  JOIN product_template t ON t.id = s.product_tmpl_id
+                  FROM product_template t
                   LEFT JOIN product_category categ ON categ.id = t.categ_id
                   JOIN profiles p
                     ON p.profile_id IS NOT NULL
                    AND (p.categ_paths IS NULL
                         OR EXISTS (SELECT 1 FROM unnest(p.categ_paths) path
                                     WHERE starts_with(categ.parent_path, path)))
-                 ORDER BY s.product_tmpl_id, p.seq
+                 ORDER BY t.id, p.seq
             ),
-            sums AS (
-                SELECT f.product_tmpl_id,
+            -- The only pass over the sale lines: per template and month.
+            monthly AS (
+                SELECT f.product_tmpl_id, date_trunc('month', f.day) AS month,
                        SUM(f.amount) FILTER (WHERE f.day >= a.window_start)
                            AS revenue,
                        SUM(f.margin) FILTER (WHERE f.day >= a.window_start)
@@ -372,23 +364,35 @@ class ProductClassification(models.Model):
                        SUM(f.quantity) FILTER (WHERE f.day >= a.window_start)
                            AS quantity,
                        COUNT(*) FILTER (WHERE f.day >= a.window_start) AS lines,
-                       MIN(f.day) AS first_sale_date
-                  FROM facts f
+                       SUM(f.quantity) FILTER (WHERE f.day >= %(xyz_start)s
+                                                 AND f.day < %(xyz_end)s)
+                           AS xyz_quantity,
+                       MIN(f.day) AS first_day
+                  FROM (%(facts)s) f
                   LEFT JOIN assigned a ON a.product_tmpl_id = f.product_tmpl_id
-                 GROUP BY f.product_tmpl_id
+                 GROUP BY f.product_tmpl_id, date_trunc('month', f.day)
             ),
-            monthly AS (
-                SELECT product_tmpl_id, date_trunc('month', day) AS month,
-                       SUM(quantity) AS quantity
-                  FROM facts
-                 WHERE day >= %(xyz_start)s AND day < %(xyz_end)s
-                 GROUP BY product_tmpl_id, date_trunc('month', day)
+            sums AS (
+                SELECT product_tmpl_id, SUM(revenue) AS revenue, SUM(margin) AS margin,
+                       SUM(quantity) AS quantity, SUM(lines) AS lines,
+                       MIN(first_day) AS first_sale_date
+                  FROM monthly GROUP BY product_tmpl_id
             ),
             demand AS (
                 SELECT product_tmpl_id,
-                       COUNT(*) FILTER (WHERE quantity <> 0) AS sale_months,
-                       SUM(quantity) AS total, SUM(quantity * quantity) AS squares
-                  FROM monthly GROUP BY product_tmpl_id
+                       COUNT(*) FILTER (WHERE xyz_quantity <> 0) AS sale_months,
+                       SUM(xyz_quantity) AS total,
+                       SUM(xyz_quantity * xyz_quantity) AS squares
+                  FROM monthly WHERE xyz_quantity IS NOT NULL
+                 GROUP BY product_tmpl_id
+            ),
+            scope AS (
+                SELECT t.id AS product_tmpl_id FROM product_template t
+                 WHERE t.active AND t.sale_ok
+                   AND (t.company_id IS NULL OR t.company_id = %(company)s)
+                 UNION SELECT product_tmpl_id FROM sums
+                 UNION SELECT c.product_tmpl_id FROM product_classification c
+                        WHERE c.company_id = %(company)s
             ),
             base AS (
                 SELECT s.product_tmpl_id, a.profile_id, a.no_sales_apart,
