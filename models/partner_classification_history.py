@@ -10,6 +10,7 @@ class PartnerClassificationHistory(models.Model):
     _name = "partner.classification.history"
     _inherit = "classification.history.mixin"
     _description = "Customer Classification History"
+    _order = "date desc, id desc"
     _rec_name = "partner_id"
 
     classification_id = fields.Many2one(

@@ -123,7 +123,8 @@ class Bench:
                        0, %(company)s, now(), now(), 1, 1
                   FROM generate_series(1, %(lines)s) g
                   JOIN LATERAL (SELECT round((5 + random() * 195)::numeric, 2) AS price,
-                                       1 + floor(random() * 5) AS qty) l ON TRUE
+                                       (1 + floor(random() * 5))::numeric AS qty)
+                       l ON TRUE
                   JOIN bench_product pr ON pr.rn = mod(g, %(products)s)
                   JOIN (SELECT id, row_number() OVER (ORDER BY id) AS rn
                           FROM sale_order WHERE name LIKE %(pattern)s) o

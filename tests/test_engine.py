@@ -3,6 +3,7 @@ import random
 from datetime import datetime, timedelta
 
 from odoo import Command, fields
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -238,3 +239,56 @@ class TestFacts(ClassificationCase):
         ids = {f["order_id"] for f in self._facts(date_from=TODAY - timedelta(days=50))}
         self.assertIn(new.id, ids)
         self.assertNotIn(old.id, ids)
+
+
+@tagged("post_install", "-at_install")
+class TestOrderTotal(ClassificationCase):
+    def test_total_amount_is_the_tax_included_line_amount(self):
+        tax = self.env["account.tax"].create(
+            {"name": "CPC Ten", "amount": 10, "company_id": self.company.id}
+        )
+        self.product.taxes_id = tax
+        partner = self._customer("Taxed")
+        order = self._order(partner, 100, TODAY - timedelta(days=5))
+        self.assertEqual(order.amount_total, 110)
+        self._classify()
+        self.assertEqual(self._row(partner).revenue, order.amount_untaxed)
+        self.company.cpc_amount_type = "total"
+        self._classify()
+        self.assertEqual(self._row(partner).revenue, order.amount_total)
+
+
+@tagged("post_install", "-at_install")
+class TestInvoiceFacts(AccountTestInvoicingCommon):
+    def test_credit_notes_count_negative_in_the_product_unit(self):
+        company = self.env.company
+        company.write({"cpc_revenue_basis": "invoice", "cpc_amount_type": "untaxed"})
+        customer = self.env["res.partner"].create({"name": "Returns Ltd"})
+        product = self.product_a
+        day = TODAY - timedelta(days=5)
+        invoice = self.init_invoice(
+            "out_invoice", customer, day, post=True, products=[product], taxes=[]
+        )
+        refund = self.init_invoice(
+            "out_refund", customer, day, post=True, products=[product], taxes=[]
+        )
+        self.init_invoice("out_invoice", customer, day, products=[product])
+        self.env.flush_all()
+        query = self.env["partner.classification"]._cpc_facts_query(company, TODAY)
+        facts = self.env.execute_query_dict(
+            SQL(
+                "SELECT * FROM (%s) f WHERE partner_id = %s ORDER BY order_id",
+                query,
+                customer.id,
+            )
+        )
+        self.assertEqual([f["order_id"] for f in facts], [invoice.id, refund.id])
+        sold, returned = facts
+        self.assertTrue(sold["is_order"])
+        self.assertFalse(returned["is_order"])
+        self.assertEqual(sold["product_tmpl_id"], product.product_tmpl_id.id)
+        self.assertEqual(sold["quantity"], 1)
+        self.assertEqual(returned["quantity"], -1)
+        self.assertAlmostEqual(sold["amount"], invoice.amount_untaxed_signed)
+        self.assertAlmostEqual(returned["amount"], refund.amount_untaxed_signed)
+        self.assertLess(returned["amount"], 0)

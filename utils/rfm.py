@@ -43,7 +43,9 @@ def quintile_scores(values, scores=5):
     if n and min(values) == max(values):
         return [min(EVEN_SCORE, scores)] * n
     ordered = sorted(values)
-    return [(scores * (_count_below(ordered, value) + 1) + n - 1) // n for value in values]
+    return [
+        (scores * (_count_below(ordered, value) + 1) + n - 1) // n for value in values
+    ]
 
 
 def _count_below(ordered, value):
