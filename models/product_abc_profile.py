@@ -186,6 +186,13 @@ class ProductAbcProfile(models.Model):
             return super(ProductAbcProfile, checked).write(vals)
         return super().write(vals)
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_use(self):
+        # Deleting a profile deletes its levels in SQL (cascade), past the
+        # levels' own check: classifications and products would point at
+        # levels that no longer exist.
+        self.level_ids._unlink_except_in_use()
+
     def _levels(self):
         """The profile's levels, best first."""
         self.ensure_one()
@@ -320,7 +327,8 @@ class ProductAbcLevel(models.Model):
             raise UserError(
                 self.env._(
                     "Level %(level)s of ABC profile %(profile)s classifies products: "
-                    "change its share rather than deleting it.",
+                    "change its share, or archive the profile, rather than deleting "
+                    "it.",
                     level=self[0].display_name,
                     profile=self[0].profile_id.display_name,
                 )

@@ -281,6 +281,8 @@ class TestProductAbcLevels(ProductCase):
         self._classify_products()
         with self.assertRaises(UserError):
             self._prow(product).abc_level_id.unlink()
+        with self.assertRaises(UserError):
+            self.profile.unlink()
 
 
 @tagged("post_install", "-at_install")
