@@ -515,45 +515,32 @@ class ProductClassification(models.Model):
         return result
 
     @api.model
-    def _cpc_write_mirror(self, company):
-        result = super()._cpc_write_mirror(company)
-        self._cpc_write_combined_mirror(
-            company,
-            SQL(
-                "c.id IN (SELECT d.classification_id FROM cpc_diff d WHERE %s)",
-                self._cpc_classes_change(),
-            ),
+    def _cpc_mirror_assignments(self, company, values):
+        # The template also shows the combined class ("AX"), built from the
+        # same new values in the same UPDATE (runs and pins alike).
+        assignments = super()._cpc_mirror_assignments(company, values)
+        by_kind = {tracked.kind: value for tracked, value in values.items()}
+        if not {"abc", "xyz"} <= by_kind.keys():
+            return assignments
+        combined = SQL(
+            """(SELECT level.code || CASE %(xyz)s WHEN 'x' THEN 'X' WHEN 'y' THEN 'Y'
+                                                  WHEN 'z' THEN 'Z' ELSE '' END
+                  FROM product_abc_level level WHERE level.id = %(abc)s)""",
+            xyz=by_kind["xyz"],
+            abc=by_kind["abc"],
         )
-        return result
+        return SQL(
+            "%s, abc_xyz_class = COALESCE(p.abc_xyz_class, '{}'::jsonb) "
+            "|| jsonb_build_object(%s, %s)",
+            assignments,
+            str(company.id),
+            combined,
+        )
 
     def _cpc_sync_mirror(self):
         result = super()._cpc_sync_mirror()
-        for company in self.company_id:
-            rows = self.filtered(lambda r, c=company: r.company_id == c)
-            self._cpc_write_combined_mirror(company, SQL("c.id IN %s", tuple(rows.ids)))
-        return result
-
-    @api.model
-    def _cpc_write_combined_mirror(self, company, condition):
-        """Copy the combined class ("AX") of the rows meeting ``condition``
-        (SQL, alias c) onto their templates, for ``company``."""
-        self.flush_model(["abc_xyz_class"])
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE product_template p
-                   SET abc_xyz_class = COALESCE(p.abc_xyz_class, '{}'::jsonb)
-                       || jsonb_build_object(%(company)s, c.abc_xyz_class)
-                  FROM product_classification c
-                 WHERE c.product_tmpl_id = p.id AND c.company_id = %(company_id)s
-                   AND %(condition)s
-                """,
-                company=str(company.id),
-                company_id=company.id,
-                condition=condition,
-            )
-        )
         self.env["product.template"].invalidate_model(["abc_xyz_class"])
+        return result
 
     # --------------------------------------------------------------- run
     @api.model
