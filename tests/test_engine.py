@@ -170,7 +170,7 @@ class TestCompanyTimeZone(ClassificationCase):
         # 07:00 on 1 January in Shanghai is 23:00 UTC on 31 December.
         self._order_at(partner, datetime(2025, 12, 31, 23, 0))
         self._classify(day=datetime(2025, 12, 31).date())
-        self.assertEqual(self._row(partner).stage, "prospect", "not yet on 31 Dec")
+        self.assertFalse(self._row(partner).last_order_date, "not yet on 31 Dec")
         self._classify(day=datetime(2026, 1, 1).date())
         self.assertEqual(
             self._row(partner).last_order_date, datetime(2026, 1, 1).date()
