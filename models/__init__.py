@@ -26,3 +26,6 @@ from . import customer_screens
 from . import first_classification
 from . import classification_strategy
 from . import classification_strategy_hooks
+from . import product_abc_profile
+from . import product_classification
+from . import product_classification_history

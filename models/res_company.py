@@ -333,3 +333,104 @@ class ResCompany(models.Model):
         failed = self.sudo().filtered("cpc_classification_error")
         if failed:
             failed.cpc_classification_error = False
+
+
+# ---------------------------------------------------------------- products
+# Product classes (ABC profiles live in product.abc.profile; XYZ is set here).
+MAX_XYZ_THRESHOLD = 100.0
+
+
+class ResCompanyProductClasses(models.Model):
+    _inherit = "res.company"
+
+    cpc_xyz_months = fields.Integer(
+        string="XYZ Window (Months)",
+        default=12,
+        help="The XYZ class measures how steadily a product sells over this many "
+        "whole months before the reference date, months without sales counting as "
+        "zero.",
+    )
+    cpc_xyz_x_max = fields.Float(
+        string="X Up To",
+        default=0.5,
+        digits=(16, 2),
+        help="Products whose coefficient of variation of monthly quantity is at "
+        "most this are X (steady demand).",
+    )
+    cpc_xyz_y_max = fields.Float(
+        string="Y Up To",
+        default=1.0,
+        digits=(16, 2),
+        help="Products whose coefficient of variation is above the X limit and at "
+        "most this are Y (variable demand); above it, Z (erratic demand).",
+    )
+    cpc_xyz_min_months = fields.Integer(
+        string="XYZ Minimum History (Months)",
+        default=6,
+        help="A product first sold fewer whole months ago than this is marked as "
+        "without enough history instead of getting an X, Y or Z class.",
+    )
+    cpc_product_classification_error = fields.Text(
+        string="Last Product Classification Error",
+        readonly=True,
+        copy=False,
+        groups="customer_product_classification.group_classification_manager",
+        help="Why the last scheduled classification of this company's products "
+        "failed; cleared when a run succeeds.",
+    )
+
+    @api.constrains(
+        "cpc_xyz_months", "cpc_xyz_x_max", "cpc_xyz_y_max", "cpc_xyz_min_months"
+    )
+    def _check_cpc_xyz(self):
+        for company in self:
+            if not 2 <= company.cpc_xyz_months <= MAX_ANALYSIS_MONTHS:
+                raise ValidationError(
+                    self.env._(
+                        "Company %(company)s: the XYZ window must be between 2 and "
+                        "%(max)s months.",
+                        company=company.display_name,
+                        max=MAX_ANALYSIS_MONTHS,
+                    )
+                )
+            if not 1 <= company.cpc_xyz_min_months <= company.cpc_xyz_months:
+                raise ValidationError(
+                    self.env._(
+                        "Company %(company)s: the XYZ minimum history must be between "
+                        "1 month and the XYZ window (%(months)s months).",
+                        company=company.display_name,
+                        months=company.cpc_xyz_months,
+                    )
+                )
+            # Written so that NaN fails too.
+            if not (
+                0 < company.cpc_xyz_x_max < company.cpc_xyz_y_max <= MAX_XYZ_THRESHOLD
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Company %(company)s: the XYZ limits must satisfy 0 < X "
+                        "limit (%(x)s) < Y limit (%(y)s) ≤ %(max)s.",
+                        company=company.display_name,
+                        x=company.cpc_xyz_x_max,
+                        y=company.cpc_xyz_y_max,
+                        max=MAX_XYZ_THRESHOLD,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        # Whoever may create a company gets its default ABC profile.
+        self.env["product.abc.profile"].sudo()._create_default_profiles(companies)
+        return companies
+
+    @api.constrains("cpc_revenue_basis")
+    def _check_cpc_margin_profiles(self):
+        # Invoice lines carry no cost at the time of sale.
+        profiles = (
+            self.env["product.abc.profile"]
+            .sudo()
+            .search([("company_id", "in", self.ids), ("basis", "=", "margin")])
+        )
+        for profile in profiles:
+            profile._check_margin_possible()

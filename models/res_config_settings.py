@@ -57,3 +57,19 @@ class ResConfigSettings(models.TransientModel):
 
     def write(self, vals):
         return check_ladders_once(self, lambda records: super().write(vals))
+
+
+# ---------------------------------------------------------------- products
+class ResConfigSettingsProductClasses(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    cpc_xyz_months = fields.Integer(related="company_id.cpc_xyz_months", readonly=False)
+    cpc_xyz_x_max = fields.Float(related="company_id.cpc_xyz_x_max", readonly=False)
+    cpc_xyz_y_max = fields.Float(related="company_id.cpc_xyz_y_max", readonly=False)
+    cpc_xyz_min_months = fields.Integer(
+        related="company_id.cpc_xyz_min_months", readonly=False
+    )
+    cpc_product_classification_error = fields.Text(
+        related="company_id.cpc_product_classification_error",
+        groups="customer_product_classification.group_classification_manager",
+    )

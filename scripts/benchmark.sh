@@ -6,6 +6,9 @@
 #    (see scripts/benchmark_customers.py);
 #  - import: the category import of a 50,000-row .xlsx
 #    (see scripts/benchmark_import.py);
+#  - products: ABC + XYZ product classification on 50,000 products and
+#    1,000,000 confirmed order lines built with set-based SQL
+#    (see scripts/benchmark_products.py);
 #  - create: what the addon's hooks add to creating and editing partners and
 #    products, one at a time and in batch (see scripts/benchmark_create.py);
 #  - coding: the coding wizard giving codes to 100,000 customers without one,
@@ -15,6 +18,7 @@
 # CPC_BENCH_DB names the database (default cpc_bench), for runs side by side.
 #
 # Usage: scripts/benchmark.sh [customers] [--customers N] [--lines N] [--profile]
+#        scripts/benchmark.sh products [--products N] [--lines N]
 #        scripts/benchmark.sh import [--rows N] [--hostile [--only TEXT]]
 #        scripts/benchmark.sh create [--single N] [--batch N] [--rounds N]
 #        scripts/benchmark.sh coding [--customers N]
@@ -22,7 +26,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 bench=customers
 case "${1:-}" in
-    customers|import|create|coding|strategies) bench=$1; shift ;;
+    customers|products|import|create|coding|strategies) bench=$1; shift ;;
 esac
 cpc_ensure_odoo || cpc_die "no Odoo 18.0 source tree: see above, and README"
 cpc_ensure_venv 1

@@ -741,7 +741,33 @@ def place_products_by_hand(env, products, rng):
 
 
 # Each entry runs one classification of the addon and returns its summary lines.
-CLASSIFICATIONS = [classify_customers, classify_by_schemes]
+def classify_products(env):
+    """Product ABC/XYZ classes per company, and how many products each has."""
+    classification = env["product.classification"]
+    lines = ["Product classes:"]
+    for company in env["res.company"].search([]):
+        result = classification.with_company(company)._cpc_classify_products(company)
+        lines.append(f"  {company.name}: {result['done']} products classified")
+        groups = classification._read_group(
+            [("company_id", "=", company.id)],
+            ["abc_xyz_class", "xyz_class"],
+            ["__count"],
+        )
+        names = dict(classification._fields["xyz_class"].selection)
+        counts = sorted(
+            (
+                code
+                if xyz in ("x", "y", "z")
+                else f"{code or '-'} ({names.get(xyz, '-')})",
+                count,
+            )
+            for code, xyz, count in groups
+        )
+        lines.append("    by class: " + ", ".join(f"{c} {n}" for c, n in counts))
+    return lines
+
+
+CLASSIFICATIONS = [classify_customers, classify_products, classify_by_schemes]
 
 
 def summarise_history(env):
