@@ -58,8 +58,8 @@ class PartnerClassificationMovement(models.Model):
     def _table_query(self):
         return SQL(
             """
-            SELECT h.id, h.date, h.reference_date, h.partner_id, h.company_id, h.old_tier_id,
-                   h.new_tier_id, h.source,
+            SELECT h.id, h.date, h.reference_date, h.partner_id, h.company_id,
+                   h.old_tier_id, h.new_tier_id, h.source,
                    CASE
                        WHEN h.old_tier_id IS NULL THEN 'first'
                        WHEN h.new_tier_id IS NULL THEN 'out'
