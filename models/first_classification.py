@@ -71,9 +71,16 @@ class PartnerClassification(models.Model):
     _inherit = "partner.classification"
 
     @api.model
-    def _cpc_classify(self, company, *args, **kwargs):
-        result = super()._cpc_classify(company, *args, **kwargs)
-        whole_run = not (args or kwargs.get("preview") or kwargs.get("partners"))
+    def _cpc_run(self, company, *args, **kwargs):
+        # The scheduled action calls the engine's run directly, the wizard through
+        # _cpc_classify: both end here.
+        result = super()._cpc_run(company, *args, **kwargs)
+        whole_run = not (
+            args
+            or kwargs.get("reference_date")
+            or kwargs.get("preview")
+            or kwargs.get("records") is not None
+        )
         if whole_run and not result["remaining"] and company.cpc_first_run_pending:
             company.sudo().cpc_first_run_pending = False
         return result

@@ -339,7 +339,9 @@ class TestCustomerScreens(ClassificationCase):
         line = wizard.line_ids[0]
         if line.old_tier_id != line.new_tier_id:
             self.assertIn(" → ", line.tier_change)
-        changing = wizard.line_ids.filtered(lambda ln: ln.old_stage != ln.new_stage)[:1]
+        changing = wizard.line_ids.filtered(
+            lambda ln: ln.old_stage and ln.new_stage and ln.old_stage != ln.new_stage
+        )[:1]
         self.assertTrue(changing, "200 days later, some stage moves")
         stages = dict(LIFECYCLE_STAGES)
         self.assertEqual(

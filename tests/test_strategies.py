@@ -215,14 +215,15 @@ class TestStrategies(ClassificationCase):
                 "name": "Flag segment change",
                 "model_id": self.env["ir.model"]._get_id("res.partner"),
                 "state": "code",
-                "code": "records.write({'ref': 'segment changed'})",
+                # Not the Reference: codes are unique.
+                "code": "records.write({'function': 'segment changed'})",
             }
         )
         strategy = self._strategy(trigger="segment", server_action_id=action.id)
         self._classify()
         fired = self.Log.search([("strategy_id", "=", strategy.id)]).partner_id
         self.assertEqual(fired, self.big | self.smalls)
-        self.assertEqual(set(fired.mapped("ref")), {"segment changed"})
+        self.assertEqual(set(fired.mapped("function")), {"segment changed"})
 
     def test_category_change_fires_once_per_move(self):
         scheme = self.env["classification.scheme"].create(
