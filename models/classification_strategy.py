@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+import logging
 from collections import defaultdict, namedtuple
 from datetime import timedelta
 
@@ -11,6 +12,8 @@ from odoo.tools import SQL, html2plaintext
 from odoo.tools.safe_eval import safe_eval
 
 from .partner_classification import LIFECYCLE_STAGES
+
+_logger = logging.getLogger(__name__)
 
 # One change of a customer's class: ``kind`` is "tier", "segment", "stage" or
 # "category" (then ``scheme_id`` names the scheme); ``old``/``new`` are ids,
@@ -297,6 +300,36 @@ class ClassificationStrategy(models.Model):
                         "Strategy %(strategy)s: only a tier, segment or stage can "
                         "be waited for.",
                         strategy=strategy.display_name,
+                    )
+                )
+
+    @api.constrains("mail_template_id", "server_action_id", "activity_type_id")
+    def _check_acts_on_customers(self):
+        """A template, action or activity type of another model would be given
+        partner ids as its records (an RPC call need not follow the domains)."""
+        for strategy in self.sudo():
+            wrong = [
+                label
+                for label, model in (
+                    (self.env._("email template"), strategy.mail_template_id.model),
+                    (
+                        self.env._("server action"),
+                        strategy.server_action_id.model_id.model,
+                    ),
+                    (
+                        self.env._("activity type"),
+                        strategy.activity_type_id.res_model,
+                    ),
+                )
+                if model and model != "res.partner"
+            ]
+            if wrong:
+                raise ValidationError(
+                    self.env._(
+                        "Strategy %(strategy)s acts on customers: its %(what)s must "
+                        "be one for contacts.",
+                        strategy=strategy.name,
+                        what=", ".join(wrong),
                     )
                 )
 
@@ -705,10 +738,26 @@ class ClassificationStrategy(models.Model):
             return {}
         logs, notes = [], defaultdict(list)
         partners_model = self.env["res.partner"].sudo().with_context(active_test=False)
+        failed = set()
         for strategy, candidates in fired.items():
             partners = partners_model.browse(list(candidates))
-            plan = strategy._cpc_plan(company, partners)
-            strategy._cpc_execute(company, partners, plan)
+            # A strategy that fails (a server action raising, a template that
+            # cannot render) must not undo the classes nor block the other
+            # strategies: its moves stay unlogged, so the next run tries again.
+            try:
+                with self.env.cr.savepoint():
+                    plan = strategy._cpc_plan(company, partners)
+                    strategy._cpc_execute(company, partners, plan)
+            except Exception:
+                _logger.exception(
+                    "Strategy %s (id %s) of %s failed for %s customers",
+                    strategy.name,
+                    strategy.id,
+                    company.name,
+                    len(partners),
+                )
+                failed.add(strategy)
+                continue
             for partner_id, move in candidates.items():
                 actions = plan["done"].get(partner_id) or [
                     self.env._("Nothing to change")
@@ -717,7 +766,11 @@ class ClassificationStrategy(models.Model):
                 notes[partner_id].append((strategy, move, actions))
         self.env["classification.strategy.log"]._cpc_insert(company, logs, source)
         self._cpc_post_strategy_notes(company, notes)
-        return {strategy: len(candidates) for strategy, candidates in fired.items()}
+        return {
+            strategy: len(candidates)
+            for strategy, candidates in fired.items()
+            if strategy not in failed
+        }
 
     @api.model
     def _cpc_post_strategy_notes(self, company, notes):

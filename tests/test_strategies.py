@@ -565,3 +565,62 @@ class TestStrategies(ClassificationCase):
         self.assertIn(self.manager.name, trial.line_ids.description)
         self.assertEqual(self.big.user_id, self.salesman)
         self.assertFalse(self._activities(self.big))
+
+    # ------------------------------------------------ failures and checks
+    def test_only_templates_actions_and_activities_for_contacts(self):
+        order_template = self.env["mail.template"].search(
+            [("model", "=", "sale.order")], limit=1
+        )
+        order_activity = self.env["mail.activity.type"].create(
+            {"name": "Order follow-up", "res_model": "sale.order"}
+        )
+        strategy = self._strategy(trigger="stage", stage="new")
+        for values in (
+            {"mail_template_id": order_template.id},
+            {"activity_type_id": order_activity.id},
+        ):
+            with self.assertRaisesRegex(ValidationError, "Test strategy"):
+                strategy.write(values)
+
+    def test_a_failing_strategy_keeps_the_classes_and_the_others(self):
+        broken = self.env["ir.actions.server"].create(
+            {
+                "name": "Broken action",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "state": "code",
+                "code": "raise UserError('broken on purpose')",
+            }
+        )
+        failing = self._strategy(trigger="segment", server_action_id=broken.id)
+        working = self._strategy(
+            trigger="segment", tag_add_ids=[Command.link(self.vip_tag.id)]
+        )
+        with self.assertLogs(
+            "odoo.addons.customer_product_classification.models.classification_strategy",
+            level="ERROR",
+        ):
+            self._classify()
+        self.assertTrue(self._row(self.big).segment_id, "the classes are written")
+        self.assertIn(self.vip_tag, self.big.category_id)
+        self.assertTrue(self.Log.search([("strategy_id", "=", working.id)]))
+        # Unlogged, so that the next run tries again once the action is fixed.
+        self.assertFalse(self.Log.search([("strategy_id", "=", failing.id)]))
+
+    def test_dry_run_of_another_companys_strategy_is_refused(self):
+        other = self.env["res.company"].create({"name": "CPC Strategy Elsewhere"})
+        foreign = self._strategy(trigger="stage", stage="new", company_id=other.id)
+        manager = new_test_user(
+            self.env,
+            login="cpc_strategy_try_manager",
+            groups="sales_team.group_sale_manager,"
+            "customer_product_classification.group_classification_manager",
+        )
+        wizard = (
+            self.env["classification.strategy.try.wizard"]
+            .with_user(manager)
+            .sudo(False)
+        )
+        with self.assertRaises(AccessError):
+            wizard.create(
+                {"strategy_id": foreign.id, "partner_ids": [Command.set(self.big.ids)]}
+            ).action_try()

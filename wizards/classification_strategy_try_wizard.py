@@ -38,6 +38,8 @@ class ClassificationStrategyTryWizard(models.TransientModel):
 
     def action_try(self):
         self.ensure_one()
+        # The strategy is read as superuser below: only one the user may read.
+        self.strategy_id.check_access("read")
         strategy = self.strategy_id.sudo()
         company = strategy.company_id
         partners = self.partner_ids.commercial_partner_id
