@@ -479,6 +479,9 @@ class TestRecoding(CodingCase):
             (history.old_code, history.new_code), ("EAST-0001", "WEST-0001")
         )
         self.assertEqual(history.user_id, self.manager)
+        # A replaced code is kept: nobody deletes it, managers included.
+        with self.assertRaises(AccessError):
+            history.with_user(self.manager).unlink()
         Partner = self.env["res.partner"].with_user(self.salesman)
         self.assertIn(partner.id, [pid for pid, __ in Partner.name_search("EAST-0001")])
         self.assertIn(
