@@ -524,7 +524,17 @@ class ClassificationStrategy(models.Model):
             )
             # The specific (company-dependent) price list, in one write: the
             # computed field's inverse searches a country list per customer.
-            writes.append((todo, {"specific_property_product_pricelist": pricelist.id}))
+            # Contacts take their company's price list (a commercial field):
+            # quotations addressed to them must get the new one too.
+            contacts = todo.search(
+                [("commercial_partner_id", "in", todo.ids), ("id", "not in", todo.ids)]
+            )
+            writes.append(
+                (
+                    todo | contacts,
+                    {"specific_property_product_pricelist": pricelist.id},
+                )
+            )
             line = self.env._(
                 "Price list: %(pricelist)s", pricelist=pricelist.display_name
             )
@@ -601,7 +611,12 @@ class ClassificationStrategy(models.Model):
         lines = {}
         for partner in partners:
             if self.activity_assignee == "salesperson":
-                user = partner.user_id
+                # The salesperson the strategy gives (or takes away), not the
+                # one it replaces.
+                user = {
+                    "set": self.salesperson_id,
+                    "clear": self.env["res.users"],
+                }.get(self.salesperson_action, partner.user_id)
             elif self.activity_assignee == "team_leader":
                 user = self._cpc_sales_team(partner).user_id
             else:

@@ -624,3 +624,34 @@ class TestStrategies(ClassificationCase):
             wizard.create(
                 {"strategy_id": foreign.id, "partner_ids": [Command.set(self.big.ids)]}
             ).action_try()
+
+    def test_contacts_take_the_new_price_list(self):
+        buyer = self.env["res.partner"].create(
+            {"name": "Buyer Person", "parent_id": self.big.id}
+        )
+        self._strategy(trigger="stage", stage="new", pricelist_id=self.key_list.id)
+        self._classify()
+        self.assertEqual(self._row(self.big).stage, "new")
+        self.assertEqual(
+            buyer.with_company(self.company).property_product_pricelist,
+            self.key_list,
+            "a quotation addressed to the contact gets the company's new list",
+        )
+
+    def test_activity_goes_to_the_salesperson_the_strategy_gives(self):
+        account_manager = new_test_user(
+            self.env,
+            login="cpc_strategy_account_manager",
+            groups="sales_team.group_sale_salesman",
+        )
+        self._strategy(
+            trigger="stage",
+            stage="new",
+            salesperson_action="set",
+            salesperson_id=account_manager.id,
+            activity_type_id=self.todo.id,
+            activity_assignee="salesperson",
+        )
+        self._classify()
+        self.assertEqual(self.big.user_id, account_manager)
+        self.assertEqual(self._activities(self.big).user_id, account_manager)
