@@ -50,7 +50,7 @@ class ClassificationCategory(models.Model):
     sort_path = fields.Char(
         compute="_compute_sort_path", store=True, recursive=True, index=True
     )
-    color = fields.Integer()
+    color = fields.Integer(aggregator=False)
     description = fields.Text(translate=True)
     active = fields.Boolean(default=True)
     industry_id = fields.Many2one(

@@ -44,7 +44,7 @@ class PartnerRfmSegment(models.Model):
         "customers with the map chosen in Settings.",
     )
     sequence = fields.Integer(default=10)
-    color = fields.Integer()
+    color = fields.Integer(aggregator=False)
     active = fields.Boolean(default=True)
     description = fields.Text(translate=True)
     suggested_action = fields.Text(translate=True)

@@ -83,7 +83,7 @@ class PartnerValueTier(models.Model):
     name = fields.Char(required=True, translate=True)
     code = fields.Char(required=True, size=8)
     sequence = fields.Integer(default=10, help="Best tier first.")
-    color = fields.Integer()
+    color = fields.Integer(aggregator=False)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
         "res.company",

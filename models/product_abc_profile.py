@@ -279,7 +279,7 @@ class ProductAbcLevel(models.Model):
         "products make, counted from the best product down. The shares of a "
         "profile's levels sum to 100.",
     )
-    color = fields.Integer()
+    color = fields.Integer(aggregator=False)
 
     @api.depends("code", "name")
     def _compute_display_name(self):

@@ -128,7 +128,7 @@ class ClassificationCodingWizard(models.TransientModel):
                 ],
             }
         )
-        return reopen_dialog(self)
+        return reopen_dialog(self, self.env._("Assign Codes"))
 
     def action_apply(self):
         self.ensure_one()

@@ -97,11 +97,11 @@ class ProductClassificationWizard(models.TransientModel):
                 ],
             }
         )
-        return reopen_dialog(self)
+        return reopen_dialog(self, self.env._("Recompute Product Classes"))
 
     def action_back(self):
         self.write({"state": "draft", "line_ids": [fields.Command.clear()]})
-        return reopen_dialog(self)
+        return reopen_dialog(self, self.env._("Recompute Product Classes"))
 
     def action_apply(self):
         result = self._run(preview=False)
