@@ -389,6 +389,15 @@ class ClassificationCodingRule(models.Model):
                 self.env, rule._cpc_sequence(key, create=not preview), preview
             )
             pending = items
+            if any(SEQUENCE_MARK not in template for __, template in pending):
+                # Without a number every retry would give the same codes again.
+                raise ValidationError(
+                    self.env._(
+                        "The coding rule %(rule)s has no sequence part: it cannot "
+                        "give distinct codes.",
+                        rule=rule.name,
+                    )
+                )
             while pending:
                 values = numbers.take(len(pending))
                 codes = [
@@ -502,6 +511,12 @@ class ClassificationCodingPart(models.Model):
         help="The codes from the top category down (CN-EAST) rather than the "
         "category's own code (EAST).",
     )
+
+    @api.constrains("kind", "value", "scheme_id", "level", "full_path", "rule_id")
+    def _check_rule_still_valid(self):
+        # A part written on its own (RPC) must leave its rule as valid as the
+        # rule's form does.
+        self.rule_id._check_parts()
 
     def _check_for_rule(self, rule):
         if self.kind in ("text", "separator"):

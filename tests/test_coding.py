@@ -66,6 +66,18 @@ class TestCodingPatterns(CodingCase):
             padding=5,
         )
 
+    def test_a_part_alone_cannot_break_its_rule(self):
+        rule = self._region_rule()
+        number = rule.part_ids.filtered(lambda part: part.kind == "sequence")
+        with self.assertRaisesRegex(ValidationError, "exactly one sequence part"):
+            number.with_user(self.manager).write({"kind": "text", "value": "X"})
+        # Deleted, the number leaves codes that would repeat: refused at once,
+        # not retried for ever.
+        number.with_user(self.manager).unlink()
+        partner = self._company("No Number", **{self.region_field: self.shanghai.id})
+        with self.assertRaisesRegex(ValidationError, "no sequence part"):
+            self._code(partner)
+
     def test_scheme_category_own_code_and_levels(self):
         partner = self._company(
             "Pudong Trading", **{self.region_field: self.shanghai.id}
