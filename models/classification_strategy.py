@@ -336,9 +336,14 @@ class ClassificationStrategy(models.Model):
     @api.constrains("partner_domain")
     def _check_partner_domain(self):
         for strategy in self:
+            # Whatever the text evaluates to or raises (1/0 included), the
+            # manager is told which strategy's filter is wrong.
             try:
-                self.env["res.partner"].search_count(strategy._cpc_domain(), limit=1)
-            except (ValueError, TypeError, SyntaxError, NameError, KeyError) as error:
+                with self.env.cr.savepoint():
+                    self.env["res.partner"].search_count(
+                        strategy._cpc_domain(), limit=1
+                    )
+            except Exception as error:
                 raise ValidationError(
                     self.env._(
                         "The customer filter of strategy %(strategy)s is not valid: "

@@ -655,3 +655,8 @@ class TestStrategies(ClassificationCase):
         self._classify()
         self.assertEqual(self.big.user_id, account_manager)
         self.assertEqual(self._activities(self.big).user_id, account_manager)
+
+    def test_a_broken_customer_filter_names_the_strategy(self):
+        for text in ("1/0", "[('no_such_field', '=', 1)]", "[("):
+            with self.assertRaisesRegex(ValidationError, "Test strategy"):
+                self._strategy(trigger="stage", stage="new", partner_domain=text)
