@@ -19,6 +19,7 @@ from . import ir_module_module
 from . import classification_importer
 from . import classification_code_history
 from . import classification_coding_rule
+from . import classification_coding_claim
 from . import classification_coding_job
 from . import res_partner_code
 from . import product_code

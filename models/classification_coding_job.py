@@ -2,12 +2,17 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 
+from ..utils import locks
 from .classification_coding_rule import CODING_TARGETS
 
 _logger = logging.getLogger(__name__)
 
 CODING_CRON = "customer_product_classification.ir_cron_assign_codes"
+# A batch that failed is tried again a few minutes later (locks.RETRY_DELAY),
+# this many times before the job is marked failed.
+MAX_FAILURES = 3
 
 
 class ClassificationCodingJob(models.Model):
@@ -26,6 +31,14 @@ class ClassificationCodingJob(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, readonly=True, index=True
     )
+    company_ids = fields.Many2many(
+        "res.company",
+        string="Companies",
+        readonly=True,
+        help="The records of these companies (and the shared ones) are coded: "
+        "the companies selected when the job was started, as Assign Codes "
+        "would code them at once.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Started By",
@@ -34,7 +47,12 @@ class ClassificationCodingJob(models.Model):
         help="The records are coded as this user: only those they may change.",
     )
     state = fields.Selection(
-        [("queued", "Queued"), ("done", "Done")],
+        [
+            ("queued", "Queued"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+            ("cancelled", "Cancelled"),
+        ],
         default="queued",
         required=True,
         readonly=True,
@@ -42,6 +60,8 @@ class ClassificationCodingJob(models.Model):
     cursor = fields.Integer(readonly=True, help="The last record reached.")
     coded_count = fields.Integer(string="Records Coded", readonly=True)
     skipped_count = fields.Integer(string="Records Skipped", readonly=True)
+    failure_count = fields.Integer(string="Failures", readonly=True)
+    error = fields.Text(string="Last Error", readonly=True)
 
     @api.depends("applies_to", "company_id", "create_date")
     def _compute_display_name(self):
@@ -57,58 +77,106 @@ class ClassificationCodingJob(models.Model):
             )
 
     @api.model
-    def _cpc_queue(self, applies_to, company):
+    def _cpc_queue(self, applies_to, companies):
+        """A job coding the records of ``companies`` (the first is the
+        current one, whose date and time zone the codes use)."""
         job = self.sudo().create(
             {
                 "applies_to": applies_to,
-                "company_id": company.id,
+                "company_id": companies[:1].id,
+                "company_ids": [fields.Command.set(companies.ids)],
                 "user_id": self.env.uid,
             }
         )
         self.env.ref(CODING_CRON).sudo()._trigger()
         return job
 
+    def action_cancel(self):
+        """Stop queued jobs; the codes already given stay."""
+        if not self.env.user.has_group(
+            "customer_product_classification.group_classification_manager"
+        ):
+            raise AccessError(
+                self.env._("Only classification managers may cancel a coding job.")
+            )
+        self.check_access("read")
+        finished = self.filtered(lambda job: job.state != "queued")
+        if finished:
+            raise UserError(
+                self.env._(
+                    "The coding job %(job)s is no longer queued: it cannot be "
+                    "cancelled.",
+                    job=finished[0].display_name,
+                )
+            )
+        self.sudo().write({"state": "cancelled"})
+
     @api.model
     def _cron_assign_codes(self):
         """One batch of each queued job, then tell the scheduler what is left:
-        it commits and calls again while some are (see ir.cron._run_job)."""
+        it commits and calls again while some are (see ir.cron._run_job). A
+        batch that fails is rolled back alone and tried again a few minutes
+        later, then the job is marked failed with the error."""
         batch = self.env["partner.classification"]._cpc_batch_size()
         done = remaining = 0
+        retry = False
         for job in self.sudo().search([("state", "=", "queued")], order="id"):
-            coded, left = job._cpc_run_batch(batch)
+            try:
+                with self.env.cr.savepoint():
+                    coded, left = job._cpc_run_batch(batch)
+            except locks.CONCURRENCY_ERRORS:
+                retry = True
+                continue
+            except Exception as error:
+                _logger.exception("Coding job %s failed", job.id)
+                self.env.invalidate_all()
+                failures = job.failure_count + 1
+                job.write(
+                    {
+                        "failure_count": failures,
+                        "error": str(error),
+                        "state": "failed" if failures >= MAX_FAILURES else "queued",
+                    }
+                )
+                retry = retry or failures < MAX_FAILURES
+                continue
             done += coded
             remaining += left
+        if retry:
+            locks.retry_cron_later(self.env, CODING_CRON, "Coding jobs")
         _logger.info("Coded records: %s written, %s left", done, remaining)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done, remaining
 
     def _cpc_run_batch(self, batch):
         self.ensure_one()
+        companies = self.company_ids or self.company_id
         env = self.with_user(self.user_id).with_company(self.company_id).env
         Target = env[CODING_TARGETS[self.applies_to]].with_context(
-            allowed_company_ids=self.company_id.ids
+            allowed_company_ids=[self.company_id.id, *(companies - self.company_id).ids]
         )
         domain = [*Target._cpc_uncoded_domain(), ("id", ">", self.cursor)]
-        records = Target.search(domain, order="id", limit=batch)._filtered_access(
-            "write"
-        )
+        found = Target.search(domain, order="id", limit=batch)
+        records = found._filtered_access("write")
         lines = env["classification.coding.rule"]._cpc_code(records) if records else []
         coded = sum(1 for line in lines if line["new"])
         left = (
             Target.search_count(
                 [
                     *Target._cpc_uncoded_domain(),
-                    ("id", ">", records[-1:].id or self.cursor),
+                    ("id", ">", found[-1:].id or self.cursor),
                 ]
             )
-            if records
+            if found
             else 0
         )
         self.write(
             {
-                "cursor": max(records.ids, default=self.cursor),
+                "cursor": max(found.ids, default=self.cursor),
                 "coded_count": self.coded_count + coded,
                 "skipped_count": self.skipped_count + len(lines) - coded,
+                "failure_count": 0,
+                "error": False,
                 "state": "queued" if left else "done",
             }
         )

@@ -11,7 +11,8 @@ from odoo.osv.expression import AND
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
-from ..utils.codes import code_error
+from ..utils import coding
+from ..utils.codes import FORMULA_PREFIXES, code_error
 
 # Which records each kind of coding rule codes, and where their code goes.
 CODING_TARGETS = {
@@ -43,7 +44,9 @@ class ClassificationCodingRule(models.Model):
     The rules of a kind are tried in sequence; the first whose domain takes a
     record codes it. A code is its parts put end to end; the sequence part
     numbers the records that share everything else (the prefix), with one
-    PostgreSQL sequence per rule and prefix, created when first needed.
+    PostgreSQL sequence per rule and prefix, created when first needed; every
+    code numbered is claimed once for its kind (classification.code.claim), so
+    rules sharing a prefix never give one code twice.
     """
 
     _name = "classification.coding.rule"
@@ -155,14 +158,7 @@ class ClassificationCodingRule(models.Model):
     def _check_parts(self):
         for rule in self:
             kinds = rule.part_ids.mapped("kind")
-            if kinds.count("sequence") != 1:
-                raise ValidationError(
-                    self.env._(
-                        "The coding rule %(rule)s needs exactly one sequence part: "
-                        "without a number, two records would get one code.",
-                        rule=rule.name,
-                    )
-                )
+            rule._check_one_sequence(kinds)
             if rule.restart == "yearly" and not {"year", "year_month"} & set(kinds):
                 raise ValidationError(
                     self.env._(
@@ -182,6 +178,51 @@ class ClassificationCodingRule(models.Model):
                 )
             for part in rule.part_ids:
                 part._check_for_rule(rule)
+            rule._check_code_ends()
+
+    def _check_one_sequence(self, kinds):
+        self.ensure_one()
+        if kinds.count("sequence") != 1:
+            raise ValidationError(
+                self.env._(
+                    "The coding rule %(rule)s needs exactly one sequence part: "
+                    "without a number, two records would get one code.",
+                    rule=self.name,
+                )
+            )
+
+    def _check_code_ends(self):
+        """A code must not read as a spreadsheet formula, nor start or end
+        with a space: the fixed texts at its ends decide it."""
+        self.ensure_one()
+        parts = self.part_ids.sorted(lambda part: (part.sequence, part.id))
+        first, last = parts[:1], parts[-1:]
+        if first.kind in ("text", "separator") and (first.value or "").startswith(
+            FORMULA_PREFIXES
+        ):
+            raise ValidationError(
+                self.env._(
+                    "The codes of the coding rule %(rule)s would start with "
+                    "%(text)s: spreadsheets read a code starting with %(prefixes)s "
+                    "as a formula. Start the code with another part.",
+                    rule=self.name,
+                    text=first.value,
+                    prefixes=" ".join(FORMULA_PREFIXES),
+                )
+            )
+        for part, text in (
+            (first, (first.value or "").lstrip()),
+            (last, (last.value or "").rstrip()),
+        ):
+            if part.kind in ("text", "separator") and text != part.value:
+                raise ValidationError(
+                    self.env._(
+                        "The codes of the coding rule %(rule)s would start or end "
+                        "with a space: remove it from the text %(text)s.",
+                        rule=self.name,
+                        text=repr(part.value),
+                    )
+                )
 
     @api.constrains("domain", "applies_to")
     def _check_domain(self):
@@ -208,6 +249,16 @@ class ClassificationCodingRule(models.Model):
         return rules
 
     def write(self, vals):
+        if isinstance(vals.get("part_ids"), list):
+            # Parts created and changed before the ones removed: a part deleted
+            # checks its rule (a rule must keep its number), and the form may
+            # replace the sequence part in one save.
+            removing = (fields.Command.DELETE, fields.Command.UNLINK)
+            vals = dict(
+                vals,
+                part_ids=[c for c in vals["part_ids"] if c[0] not in removing]
+                + [c for c in vals["part_ids"] if c[0] in removing],
+            )
         res = super().write(vals)
         self.env.registry.clear_cache()
         return res
@@ -263,12 +314,14 @@ class ClassificationCodingRule(models.Model):
         ids = records.ids
         facts = coder.facts(ids)
         todo = ids if recode else [rid for rid in ids if not facts[rid]["code"]]
-        rules = self.sudo().search(
-            [("applies_to", "=", coder.kind)]
-            + ([("auto_assign", "=", True)] if auto_only else [])
-        )
+        # Every rule takes part: a record a manual rule places first is not
+        # given a code by a later automatic one (auto_only).
+        rules = self.sudo().search([("applies_to", "=", coder.kind)])
         results = {}
         plans = self._cpc_plan(Target, todo, rules, coder, facts, results)
+        if auto_only:
+            plans = {key: items for key, items in plans.items() if key[0].auto_assign}
+            results = {}
         self._cpc_number(plans, coder, results, preview)
         lines = [
             {
@@ -405,6 +458,11 @@ class ClassificationCodingRule(models.Model):
                     for (__, template), number in zip(pending, values, strict=True)
                 ]
                 used = coder.codes_in_use(codes)
+                if not preview:
+                    free = [code for code in codes if code not in used]
+                    used |= set(free) - coding.claim_codes(
+                        self.env.cr, coder.kind, free
+                    )
                 retry = []
                 for (record_id, template), code in zip(pending, codes, strict=True):
                     if code in used:
@@ -512,16 +570,28 @@ class ClassificationCodingPart(models.Model):
         "category's own code (EAST).",
     )
 
-    @api.constrains("kind", "value", "scheme_id", "level", "full_path", "rule_id")
+    @api.constrains(
+        "kind", "value", "scheme_id", "level", "full_path", "rule_id", "sequence"
+    )
     def _check_rule_still_valid(self):
         # A part written on its own (RPC) must leave its rule as valid as the
         # rule's form does.
         self.rule_id._check_parts()
 
+    def unlink(self):
+        # Checked before anything is deleted: a rule must keep its number.
+        for rule in self.rule_id:
+            rule._check_one_sequence((rule.part_ids - self).mapped("kind"))
+        return super().unlink()
+
     def _check_for_rule(self, rule):
         if self.kind in ("text", "separator"):
             error = self.value and code_error(self.env, self.value, rule.name)
-            if not self.value or (self.kind == "text" and error):
+            if self.kind == "separator" and error and self.value[0] in FORMULA_PREFIXES:
+                # A separator between parts may be "-"; only at the start of
+                # the code does it make a formula (_check_code_ends).
+                error = code_error(self.env, "X" + self.value, rule.name)
+            if not self.value or error:
                 raise ValidationError(
                     error
                     or self.env._(

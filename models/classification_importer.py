@@ -468,9 +468,7 @@ class ClassificationImporter(models.AbstractModel):
                     wanted[column].add(texts[column])
         found = {
             "external_id": self._records_by_xid(Target, wanted["external_id"]),
-            "reference": self._records_by_field(
-                Target, REFERENCE_FIELDS[kind], wanted["reference"]
-            ),
+            "reference": self._records_by_code(Target, kind, wanted["reference"]),
             "name": self._records_by_field(
                 Target, "name", wanted["name"], Target._cpc_carrier_domain()
             ),
@@ -560,6 +558,45 @@ class ClassificationImporter(models.AbstractModel):
             [*domain, (fname, "in", list(values))], [fname], ["id:array_agg"]
         )
         return dict(groups)
+
+    def _records_by_code(self, Target, kind, values):
+        """Records by code: the Reference (Internal Reference), a
+        multi-variant template's Product Code, then a former code (a code
+        printed before a re-coding still names its record)."""
+        found = self._records_by_field(Target, REFERENCE_FIELDS[kind], values)
+        if kind == "product":
+            for code, ids in self._records_by_field(Target, "cpc_code", values).items():
+                found[code] = sorted(set(found.get(code, [])) | set(ids))
+        left = {value.lower(): value for value in values if value not in found}
+        if left:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT lower(h.old_code), CASE WHEN h.res_model = %(model)s
+                           THEN h.res_id ELSE p.product_tmpl_id END
+                      FROM classification_code_history h
+                      LEFT JOIN product_product p
+                           ON h.res_model = 'product.product' AND p.id = h.res_id
+                     WHERE lower(h.old_code) = ANY(%(codes)s)
+                       AND (h.res_model = %(model)s OR (%(model)s = 'product.template'
+                            AND h.res_model = 'product.product'))
+                    """,
+                    model=Target._name,
+                    codes=list(left),
+                )
+            )
+            by_code = defaultdict(set)
+            for code, rid in self.env.cr.fetchall():
+                by_code[code].add(rid)
+            # Record rules apply: another company's record is as unknown as
+            # a missing one.
+            visible = set(
+                Target.search([("id", "in", list(set().union(*by_code.values())))]).ids
+            )
+            for code, ids in by_code.items():
+                if ids & visible:
+                    found[left[code]] = sorted(ids & visible)
+        return found
 
     def _records_by_xid(self, Target, values):
         """Records by external ID, among those the user may read and active.

@@ -1,8 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+import re
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 
@@ -134,6 +135,33 @@ class ProductCoder:
         return history
 
 
+# Where a product's code may already be: a variant's Internal Reference, a
+# multi-variant template's Product Code (its variants' base), or a code a
+# variant or template had before it was re-coded. A variant's own template is
+# "owner": its code and former codes are the variant's own.
+VARIANT_CODE_SOURCES = [
+    coding.CodeSource(
+        "product_product", "default_code", "cpc_company_id", "product.product"
+    ),
+    coding.CodeSource(
+        "product_template", "cpc_code", "company_id", "product.template", mine="owner"
+    ),
+    coding.CodeSource.history("product.product"),
+    coding.CodeSource.history("product.template", mine="owner"),
+]
+TEMPLATE_CODE_SOURCES = [
+    coding.CodeSource("product_template", "cpc_code", "company_id", "product.template"),
+    coding.CodeSource(
+        "product_product",
+        "default_code",
+        "cpc_company_id",
+        "product.template",
+        key="product_tmpl_id",
+    ),
+    coding.CodeSource.history("product.template"),
+]
+
+
 class ProductCategory(models.Model):
     _inherit = "product.category"
 
@@ -197,29 +225,95 @@ class ProductTemplate(models.Model):
     )
 
     def _compute_cpc_former_code(self):
+        History = self.env["classification.code.history"].sudo()
+        variants = self.with_context(active_test=False).product_variant_ids
+        lines = History.search_fetch(
+            [
+                "|",
+                "&",
+                ("res_model", "=", self._name),
+                ("res_id", "in", self.ids),
+                "&",
+                ("res_model", "=", "product.product"),
+                ("res_id", "in", variants.ids),
+            ],
+            ["res_model", "res_id", "old_code"],
+        )
+        template_of = {variant.id: variant.product_tmpl_id.id for variant in variants}
+        by_template = {}
+        # The template's own former code first, else one of its variants'.
+        for line in lines.sorted(lambda line: line.res_model != self._name):
+            template_id = (
+                line.res_id
+                if line.res_model == self._name
+                else template_of[line.res_id]
+            )
+            by_template.setdefault(template_id, line.old_code)
         for template in self:
-            template.cpc_former_code = False
+            template.cpc_former_code = by_template.get(template.id, False)
 
     def _search_cpc_former_code(self, operator, value):
-        if operator not in ("=", "ilike", "=ilike", "like", "=like"):
-            return expression.FALSE_DOMAIN
         History = self.env["classification.code.history"]
-        return [
-            "|",
-            ("id", "in", History._cpc_record_ids(self._name, operator, value)),
-            (
-                "product_variant_ids",
-                "in",
-                History._cpc_record_ids("product.product", operator, value),
+        variants = History._cpc_former_code_sql("product.product", operator, value)
+        if variants is None:
+            return expression.FALSE_DOMAIN
+        return expression.OR(
+            [
+                History._cpc_former_code_domain(self._name, operator, value),
+                [
+                    (
+                        "id",
+                        "in",
+                        SQL(
+                            "(SELECT product_tmpl_id FROM product_product "
+                            "WHERE id IN %s)",
+                            variants,
+                        ),
+                    )
+                ],
+            ]
+        )
+
+    def _cpc_refuse_code_write(self, vals):
+        """The Product Code is the coding rules' (written in SQL, see
+        ProductCoder): over the ORM only trusted server code (sudo) sets it,
+        and it is checked as a typed code would be."""
+        if "cpc_code" not in vals:
+            return vals
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "The Product Code of %(product)s is given by the coding rules: "
+                    "use Assign Codes to give or change it.",
+                    product=", ".join(self[:3].mapped("display_name"))
+                    or vals.get("name", ""),
+                )
+            )
+        return dict(
+            vals,
+            cpc_code=coding.clean_code(
+                self.env, vals["cpc_code"], vals.get("name", "")
             ),
-        ]
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [self._cpc_refuse_code_write(vals) for vals in vals_list]
+        if any(vals.get("cpc_code") for vals in vals_list):
+            self._cpc_check_template_codes_free(
+                [
+                    (None, vals.get("company_id"), vals.get("cpc_code"))
+                    for vals in vals_list
+                ]
+            )
         templates = super().create(vals_list)
         if self.env["classification.coding.rule"]._auto_rule_companies(self._name):
             uncoded = templates.filtered(
-                lambda t: not t.default_code and not t.product_variant_ids.default_code
+                lambda t: (
+                    not t.default_code
+                    and not t.cpc_code
+                    and not t.product_variant_ids.default_code
+                )
             )
             if uncoded:
                 self.env["classification.coding.rule"]._cpc_code(
@@ -227,20 +321,75 @@ class ProductTemplate(models.Model):
                 )
         return templates
 
+    def write(self, vals):
+        vals = self._cpc_refuse_code_write(vals)
+        moved = (
+            self.filtered(lambda t: t.company_id.id != (vals["company_id"] or False))
+            if "company_id" in vals
+            else self.browse()
+        )
+        recoded = (
+            self.filtered(lambda t: t.cpc_code != (vals["cpc_code"] or False))
+            if "cpc_code" in vals
+            else self.browse()
+        )
+        if moved or recoded:
+            self._cpc_check_template_codes_free(
+                [
+                    (
+                        template.id,
+                        vals.get("company_id", template.company_id.id),
+                        vals.get("cpc_code", template.cpc_code),
+                    )
+                    for template in moved | recoded
+                ]
+            )
+        if moved:
+            # The variants' codes go to the new company with their template:
+            # they must be free there (the stored company of the code follows
+            # at the next flush, where the database would only fail raw).
+            variants = moved.with_context(active_test=False).product_variant_ids
+            self.env["product.product"]._cpc_check_codes_free(
+                [
+                    (
+                        variant.id,
+                        variant.product_tmpl_id.id,
+                        vals["company_id"],
+                        variant.default_code,
+                    )
+                    for variant in variants
+                ]
+            )
+        res = super().write(vals)
+        if moved:
+            variants.flush_recordset(["cpc_company_id"])
+            coding.refresh_collisions(
+                self.env.cr,
+                "product_product",
+                "default_code",
+                "cpc_company_id",
+                ids=variants.ids,
+            )
+            self.env["product.product"].invalidate_model(["cpc_code_collision"])
+        return res
+
+    @api.model
+    def _cpc_check_template_codes_free(self, rows):
+        """``rows``: (template id, company id, Product Code)."""
+        self.env.flush_all()
+        coding.check_codes_free(
+            self.env,
+            TEMPLATE_CODE_SOURCES,
+            [(rid, None, company_id, code) for rid, company_id, code in rows],
+        )
+
     @api.model
     def _search_display_name(self, operator, value):
         domain = super()._search_display_name(operator, value)
         if operator in ("=", "ilike", "=ilike") and isinstance(value, str) and value:
-            History = self.env["classification.code.history"]
-            ids = History._cpc_record_ids(self._name, operator, value)
-            variant_ids = History._cpc_record_ids("product.product", operator, value)
-            extra = []
-            if ids:
-                extra.append([("id", "in", ids)])
-            if variant_ids:
-                extra.append([("product_variant_ids", "in", variant_ids)])
-            if extra:
-                domain = expression.OR([domain, *extra])
+            domain = expression.OR(
+                [domain, self._search_cpc_former_code(operator, value)]
+            )
         return domain
 
     def _cpc_coder(self):
@@ -292,16 +441,33 @@ class ProductProduct(models.Model):
         coding.ensure_unique_indexes(
             self.env.cr, "product_product", "default_code", "cpc_company_id"
         )
+        coding.ensure_lower_index(self.env.cr, "product_template", "cpc_code")
         return res
+
+    @api.model
+    def _cpc_clean_vals(self, vals, name):
+        """Values as the ORM may write them: the collision flag is the
+        database's to set, whoever sends it; a typed Internal Reference is
+        trimmed."""
+        vals = {key: value for key, value in vals.items() if key != coding.FLAG_COLUMN}
+        if "default_code" in vals:
+            vals["default_code"] = coding.clean_code(
+                self.env, vals["default_code"], name
+            )
+        return vals
 
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [
+            self._cpc_clean_vals(vals, vals.get("name") or "") for vals in vals_list
+        ]
         if any(vals.get("default_code") for vals in vals_list):
             Template = self.env["product.template"]
             self._cpc_check_codes_free(
                 [
                     (
                         None,
+                        vals.get("product_tmpl_id"),
                         Template.browse(vals.get("product_tmpl_id")).company_id.id,
                         vals.get("default_code"),
                     )
@@ -313,21 +479,32 @@ class ProductProduct(models.Model):
         return products
 
     def _cpc_code_new_variants(self):
-        """A variant added to a coded template gets the next suffix; codes
-        already given stay as they are."""
+        """Variants added to a coded template take the suffixes after the
+        highest one its variants have (archived ones included); codes already
+        given stay as they are."""
         new = self.filtered(lambda p: not p.default_code and p.product_tmpl_id.cpc_code)
-        if not new:
-            return
-        for product in new.sudo():
-            template = product.product_tmpl_id
+        for template in new.product_tmpl_id.sudo():
+            base = template.cpc_code
             siblings = template.with_context(active_test=False).product_variant_ids
-            used = set(siblings.mapped("default_code"))
-            index = len(siblings)
-            code = template.cpc_code + VARIANT_SUFFIX.format(index)
-            while code in used or self._cpc_code_taken(code):
+            suffix = re.compile(re.escape(base) + r"-(\d+)$", re.IGNORECASE)
+            index = max(
+                (
+                    int(found.group(1))
+                    for found in map(
+                        suffix.match,
+                        siblings.filtered("default_code").mapped("default_code"),
+                    )
+                    if found
+                ),
+                default=0,
+            )
+            for product in new.filtered(lambda p, t=template: p.product_tmpl_id == t):
                 index += 1
-                code = template.cpc_code + VARIANT_SUFFIX.format(index)
-            product.default_code = code
+                code = base + VARIANT_SUFFIX.format(index)
+                while self._cpc_code_taken(code):
+                    index += 1
+                    code = base + VARIANT_SUFFIX.format(index)
+                product.sudo().default_code = code
 
     @api.model
     def _cpc_code_taken(self, code):
@@ -336,14 +513,29 @@ class ProductProduct(models.Model):
         )
 
     def write(self, vals):
+        vals = self._cpc_clean_vals(vals, ", ".join(self[:3].mapped("display_name")))
         if "default_code" not in vals:
             return super().write(vals)
-        code = vals["default_code"]
-        changed = self.filtered(lambda p: p.default_code != (code or False))
+        code = vals["default_code"] or False
+        changed = self.filtered(lambda p: p.default_code != code)
         if changed:
             self._cpc_check_codes_free(
-                [(product.id, product.cpc_company_id.id, code) for product in changed]
+                [
+                    (
+                        product.id,
+                        product.product_tmpl_id.id,
+                        product.cpc_company_id.id,
+                        code,
+                    )
+                    for product in changed
+                ]
             )
+        history = coding.history_rows(
+            changed,
+            "default_code",
+            code,
+            {product.id: product.cpc_company_id.id for product in changed},
+        )
         res = super().write(vals)
         if changed:
             changed.flush_recordset(["default_code"])
@@ -355,35 +547,32 @@ class ProductProduct(models.Model):
                 ids=changed.ids,
             )
             self.env["product.product"].invalidate_model(["cpc_code_collision"])
+        if history:
+            # A code typed over another was printed too: it keeps finding the
+            # product, and no other product may take it.
+            self.env["classification.code.history"].sudo().create(history)
         return res
 
     @api.model
     def _cpc_check_codes_free(self, rows):
-        self.env["product.product"].flush_model(["default_code", "cpc_company_id"])
-        clash = coding.first_clash(
-            self.env.cr, "product_product", "default_code", "cpc_company_id", rows
+        """A person typing another product's code, or a code another product
+        had, is told whose it is. ``rows``: (variant id, template id, company
+        id, code)."""
+        self.env.flush_all()
+        coding.check_codes_free(self.env, VARIANT_CODE_SOURCES, rows)
+
+    def _search_cpc_former_code(self, operator, value):
+        return self.env["classification.code.history"]._cpc_former_code_domain(
+            self._name, operator, value
         )
-        if clash:
-            code, other_id = clash
-            raise ValidationError(
-                self.env._(
-                    "The Internal Reference %(code)s is already the code of "
-                    "%(other)s: codes are unique within a company, and a product "
-                    "shared between companies has a code no other product has.",
-                    code=code,
-                    other=coding.record_label(self.browse(other_id)),
-                )
-            )
 
     @api.model
     def _search_display_name(self, operator, value):
         domain = super()._search_display_name(operator, value)
         if operator in ("=", "ilike", "=ilike") and isinstance(value, str) and value:
-            ids = self.env["classification.code.history"]._cpc_record_ids(
-                self._name, operator, value
+            domain = expression.OR(
+                [domain, self._search_cpc_former_code(operator, value)]
             )
-            if ids:
-                domain = expression.OR([domain, [("id", "in", ids)]])
         return domain
 
     @api.model
@@ -397,19 +586,16 @@ class ProductProduct(models.Model):
             or (limit and len(result) >= limit)
         ):
             return result
-        ids = self.env["classification.code.history"]._cpc_record_ids(
-            self._name, operator, name
-        )
-        found = {product_id for product_id, __ in result}
-        extra = (
-            self.search_fetch(
-                expression.AND(
-                    [args or [], [("id", "in", ids), ("id", "not in", list(found))]]
-                ),
-                ["display_name"],
-                limit=limit and limit - len(result),
-            )
-            if ids
-            else self.browse()
+        found = [product_id for product_id, __ in result]
+        extra = self.search_fetch(
+            expression.AND(
+                [
+                    args or [],
+                    self._search_cpc_former_code(operator, name),
+                    [("id", "not in", found)],
+                ]
+            ),
+            ["display_name"],
+            limit=limit and limit - len(result),
         )
         return result + [(product.id, product.display_name) for product in extra.sudo()]

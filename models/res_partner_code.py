@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 from ..utils import coding
 
@@ -62,6 +62,22 @@ class PartnerCoder:
         ]
 
 
+# Where a customer's code may already be: another partner's Reference, or a
+# Reference a partner had before it was re-coded.
+PARTNER_CODE_SOURCES = [
+    coding.CodeSource("res_partner", "ref", "company_id", "res.partner"),
+    coding.CodeSource.history("res.partner"),
+]
+
+
+# Partners that are never customers to code: the companies' own and the
+# internal users' (portal users are customers).
+NOT_CUSTOMERS = """
+    (SELECT partner_id FROM res_users WHERE share IS NOT TRUE AND partner_id IS NOT NULL
+     UNION SELECT partner_id FROM res_company WHERE partner_id IS NOT NULL)
+"""
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -105,26 +121,34 @@ class ResPartner(models.Model):
             partner.cpc_former_code = by_record.get(partner.id, False)
 
     def _search_cpc_former_code(self, operator, value):
-        if operator not in ("=", "ilike", "=ilike", "like", "=like", "in"):
-            return expression.FALSE_DOMAIN
-        ids = self.env["classification.code.history"]._cpc_record_ids(
+        return self.env["classification.code.history"]._cpc_former_code_domain(
             self._name, operator, value
         )
-        return [("id", "in", ids)]
 
     @api.model
     def _search_display_name(self, operator, value):
         domain = super()._search_display_name(operator, value)
         if operator in ("=", "ilike", "=ilike") and isinstance(value, str) and value:
-            ids = self.env["classification.code.history"]._cpc_record_ids(
-                self._name, operator, value
+            domain = expression.OR(
+                [domain, self._search_cpc_former_code(operator, value)]
             )
-            if ids:
-                domain = expression.OR([domain, [("id", "in", ids)]])
         return domain
+
+    @api.model
+    def _cpc_clean_vals(self, vals, name):
+        """Values as the ORM may write them: the collision flag is the
+        database's to set (see utils.coding.refresh_collisions), whoever
+        sends it; a typed Reference is trimmed."""
+        vals = {key: value for key, value in vals.items() if key != coding.FLAG_COLUMN}
+        if "ref" in vals:
+            vals["ref"] = coding.clean_code(self.env, vals["ref"], name)
+        return vals
 
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [
+            self._cpc_clean_vals(vals, vals.get("name") or "") for vals in vals_list
+        ]
         if any(vals.get("ref") for vals in vals_list):
             self._cpc_check_codes_free(
                 [(None, vals.get("company_id"), vals.get("ref")) for vals in vals_list]
@@ -135,12 +159,13 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        vals = self._cpc_clean_vals(vals, ", ".join(self[:3].mapped("display_name")))
         if "ref" not in vals and "company_id" not in vals:
             return super().write(vals)
-        code = vals.get("ref", False)
+        code = vals.get("ref") or False
         changed = self.filtered(
             lambda partner: (
-                ("ref" in vals and partner.ref != (code or False))
+                ("ref" in vals and partner.ref != code)
                 or (
                     "company_id" in vals and partner.company_id.id != vals["company_id"]
                 )
@@ -157,6 +182,16 @@ class ResPartner(models.Model):
                     for partner in changed
                 ]
             )
+        history = (
+            coding.history_rows(
+                changed,
+                "ref",
+                code,
+                {p.id: vals.get("company_id", p.company_id.id) for p in changed},
+            )
+            if "ref" in vals
+            else []
+        )
         res = super().write(vals)
         if changed:
             changed.flush_recordset(["ref", "company_id"])
@@ -164,27 +199,24 @@ class ResPartner(models.Model):
                 self.env.cr, "res_partner", "ref", "company_id", ids=changed.ids
             )
             self.env["res.partner"].invalidate_model(["cpc_code_collision"])
+        if history:
+            # A code typed over another was printed too: it keeps finding the
+            # record, and no other record may take it.
+            self.env["classification.code.history"].sudo().create(history)
         return res
 
     @api.model
     def _cpc_check_codes_free(self, rows):
-        """A person typing another record's code is told whose it is (the
-        database refuses it too, but without naming anyone)."""
+        """A person typing another record's code, or a code another record
+        had, is told whose it is (the database refuses the first too, but
+        without naming anyone). ``rows``: (record id, company id, code)."""
         self.env["res.partner"].flush_model(["ref", "company_id"])
-        clash = coding.first_clash(
-            self.env.cr, "res_partner", "ref", "company_id", rows
+        self.env["classification.code.history"].flush_model()
+        coding.check_codes_free(
+            self.env,
+            PARTNER_CODE_SOURCES,
+            [(rid, None, company_id, code) for rid, company_id, code in rows],
         )
-        if clash:
-            code, other_id = clash
-            raise ValidationError(
-                self.env._(
-                    "The Reference %(code)s is already the code of %(other)s: codes "
-                    "are unique within a company, and a contact shared between "
-                    "companies has a code no other contact has.",
-                    code=code,
-                    other=coding.record_label(self.browse(other_id)),
-                )
-            )
 
     def _cpc_coder(self):
         return PartnerCoder(self.env)
@@ -201,7 +233,72 @@ class ResPartner(models.Model):
 
     @api.model
     def _cpc_uncoded_domain(self):
-        return [*self._cpc_carrier_domain(), ("ref", "in", (False, ""))]
+        """Customers without a code: commercial partners that are customers,
+        or that a coding rule's domain selects; never the companies' own
+        partners nor internal users' (the administrator, colleagues)."""
+        rules = (
+            self.env["classification.coding.rule"]
+            .sudo()
+            .search([("applies_to", "=", "partner")])
+        )
+        selected = [rule._domain_list() for rule in rules if rule._domain_list()]
+        return expression.AND(
+            [
+                self._cpc_carrier_domain(),
+                [("ref", "in", (False, ""))],
+                [("id", "not in", SQL(NOT_CUSTOMERS))],
+                expression.OR([[("customer_rank", ">", 0)], *selected]),
+            ]
+        )
 
     def action_cpc_code(self):
         return self.env["classification.coding.wizard"]._cpc_open_for(self)
+
+
+class BasePartnerMergeAutomaticWizard(models.TransientModel):
+    _inherit = "base.partner.merge.automatic.wizard"
+
+    def _update_values(self, src_partners, dst_partner):
+        """Merging keeps every code finding the merged contact: the
+        destination keeps its code, or takes the first source's when it has
+        none; the other codes of the sources, and their code history, become
+        the destination's history (Odoo would copy a source's code onto the
+        destination while the source still holds it, which the uniqueness
+        check refuses)."""
+        codes = [partner.ref for partner in src_partners if partner.ref]
+        History = self.env["classification.code.history"].sudo()
+        History.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE classification_code_history SET res_id = %s "
+                "WHERE res_model = 'res.partner' AND res_id = ANY(%s)",
+                dst_partner.id,
+                src_partners.ids,
+            )
+        )
+        History.invalidate_model(["res_id"])
+        if codes:
+            # The sources are deleted after this: their codes leave them now.
+            src_partners.flush_recordset(["ref"])
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE res_partner SET ref = NULL WHERE id = ANY(%s)",
+                    src_partners.ids,
+                )
+            )
+            src_partners.invalidate_recordset(["ref"])
+            if not dst_partner.ref:
+                dst_partner.write({"ref": codes.pop(0)})
+            History.create(
+                [
+                    {
+                        "res_model": "res.partner",
+                        "res_id": dst_partner.id,
+                        "old_code": code,
+                        "new_code": dst_partner.ref,
+                        "company_id": dst_partner.company_id.id,
+                    }
+                    for code in codes
+                ]
+            )
+        return super()._update_values(src_partners, dst_partner)

@@ -49,9 +49,9 @@ def build(env, customers):
             """
             INSERT INTO res_partner (name, complete_name, active, type, is_company,
                                      autopost_bills, lang, create_date, write_date,
-                                     create_uid, write_uid, %(field)s)
+                                     create_uid, write_uid, customer_rank, %(field)s)
             SELECT 'Bench Customer ' || g, 'Bench Customer ' || g, TRUE, 'contact',
-                   TRUE, 'ask', 'en_US', now(), now(), 1, 1,
+                   TRUE, 'ask', 'en_US', now(), now(), 1, 1, 1,
                    (%(ids)s)[1 + floor(random() * 4)::int]
               FROM generate_series(1, %(count)s) g
             """,

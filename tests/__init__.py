@@ -13,6 +13,7 @@ from . import test_security_review
 from . import test_screens
 from . import test_engine
 from . import test_coding
+from . import test_coding_safety
 from . import test_config_screens
 from . import test_customer_screens
 from . import test_install

@@ -9,9 +9,14 @@ two with partial unique indexes:
 - ``<table>_cpc_code_shared_uniq``: (code) where the company is NULL.
 
 A shared record against a company's record cannot be told by a unique index:
-the ORM refuses it (see :func:`clashing_ids`), and codes this addon numbers
-never meet each other (one sequence per rule and prefix, and every code in use
-is skipped).
+the ORM refuses it (see :func:`first_clash`), and codes this addon numbers
+never meet each other: every code numbered is first claimed in
+``classification_code_claim`` (:func:`claim_codes`), whose primary key makes
+two transactions that number the same code from two rules' sequences wait for
+each other, and the second one retry.
+
+Codes are compared without regard to case (``EAST-0001`` is ``east-0001``):
+the checks use ``lower()`` over expression indexes.
 
 Rows that collided before the indexes existed carry the collision flag: the
 indexes leave them out, the collision screens list them, and the flag goes as
@@ -19,7 +24,12 @@ soon as the row no longer collides (:func:`refresh_collisions`), so from then
 on the indexes hold it too.
 """
 
+import unicodedata
+
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+
+from .codes import INVISIBLE_CATEGORIES
 
 # Columns the addon adds to the coded tables.
 FLAG_COLUMN = "cpc_code_collision"
@@ -110,6 +120,7 @@ def ensure_unique_indexes(cr, table, column, company_column):
             SQL.identifier(company_column),
         )
     )
+    ensure_lower_index(cr, table, column)
     cr.execute(
         SQL(
             "CREATE INDEX IF NOT EXISTS %s ON %s (id) WHERE %s",
@@ -120,41 +131,64 @@ def ensure_unique_indexes(cr, table, column, company_column):
     )
 
 
-def clashing_ids(cr, table, column, company_column, ids):
-    """(id, other id, code) of the rows ``ids`` whose code another row of
-    their scope has, flagged rows included."""
+def ensure_lower_index(cr, table, column):
+    """The index the case-insensitive checks of codes use."""
     cr.execute(
         SQL(
-            """
-            SELECT a.id, b.id, a.%(col)s FROM %(table)s a
-              JOIN %(table)s b ON %(clash)s
-             WHERE a.id = ANY(%(ids)s) AND a.%(col)s <> ''
-             ORDER BY a.id, b.id
-            """,
-            table=SQL.identifier(table),
-            col=SQL.identifier(column),
-            clash=_clash_condition(table, column, company_column, "a", "b"),
-            ids=list(ids),
+            "CREATE INDEX IF NOT EXISTS %s ON %s (lower(%s)) WHERE %s <> ''",
+            SQL.identifier(f"{table}_{column}_cpc_lower_index"),
+            SQL.identifier(table),
+            SQL.identifier(column),
+            SQL.identifier(column),
         )
     )
-    return cr.fetchall()
 
 
 def codes_in_use(cr, table, column, codes):
-    """Of ``codes``, those a row of ``table`` or the code history holds."""
+    """Of ``codes``, those a row of ``table`` or the code history holds,
+    without regard to case."""
     if not codes:
         return set()
     cr.execute(
         SQL(
-            "SELECT %(col)s FROM %(table)s WHERE %(col)s = ANY(%(codes)s) "
-            "UNION SELECT old_code FROM classification_code_history "
-            "WHERE old_code = ANY(%(codes)s)",
+            "SELECT lower(%(col)s) FROM %(table)s "
+            "WHERE lower(%(col)s) = ANY(%(codes)s) AND %(col)s <> '' "
+            "UNION SELECT lower(old_code) FROM classification_code_history "
+            "WHERE lower(old_code) = ANY(%(codes)s)",
             table=SQL.identifier(table),
             col=SQL.identifier(column),
-            codes=list(codes),
+            codes=list({code.lower() for code in codes}),
         )
     )
-    return {row[0] for row in cr.fetchall()}
+    used = {row[0] for row in cr.fetchall()}
+    return {code for code in codes if code.lower() in used}
+
+
+def claim_codes(cr, kind, codes):
+    """Claim ``codes`` for records of ``kind``; returns those claimed.
+
+    A code already claimed (by this or an earlier transaction) is not: the
+    caller numbers on. A code another transaction claims at the same moment
+    makes this one wait for it; if the other commits, PostgreSQL refuses this
+    one with a serialization failure (its snapshot does not see the claim),
+    which Odoo retries in a new transaction that numbers on.
+    """
+    if not codes:
+        return set()
+    claimed = set()
+    codes = list(codes)
+    for start in range(0, len(codes), 10000):
+        cr.execute(
+            SQL(
+                "INSERT INTO classification_code_claim (kind, code) "
+                "SELECT %s, unnest(%s::varchar[]) "
+                "ON CONFLICT (kind, code) DO NOTHING RETURNING code",
+                kind,
+                [code.lower() for code in codes[start : start + 10000]],
+            )
+        )
+        claimed.update(row[0] for row in cr.fetchall())
+    return {code for code in codes if code.lower() in claimed}
 
 
 def update_values(cr, table, column, mapping, uid):
@@ -181,40 +215,152 @@ def update_values(cr, table, column, mapping, uid):
         )
 
 
-def first_clash(cr, table, column, company_column, rows):
-    """The first (code, id of the other row) among ``rows`` (record id or
-    None, company id or None, code) that another row of the scope holds,
-    before those rows are written; None when all are free."""
-    rows = [row for row in rows if row[2]]
-    if not rows:
-        return None
-    seen = {}
-    for record_id, company_id, code in rows:
-        for other_id, other_company in seen.get(code, ()):
-            if not company_id or not other_company or company_id == other_company:
-                return code, other_id or record_id
-        seen.setdefault(code, []).append((record_id, company_id))
-    cr.execute(
-        SQL(
+class CodeSource:
+    """Where codes of a scope are held, for :func:`first_clash`: a column of a
+    table, with the company column that scopes it. ``former`` sources are
+    the code history of a model (``res_model``). A row being checked is not
+    in clash with itself: ``mine`` says which of the row's ids (``"id"``, the
+    record; ``"owner"``, the template of a variant) the source's ``key``
+    column holds when the code is the row's own."""
+
+    def __init__(self, table, column, company_column, model, key="id", mine="id"):
+        self.table = table
+        self.column = column
+        self.company_column = company_column
+        self.model = model
+        self.key = key
+        self.mine = mine
+        self.former = table == "classification_code_history"
+
+    @classmethod
+    def history(cls, model, mine="id"):
+        return cls(
+            "classification_code_history",
+            "old_code",
+            "company_id",
+            model,
+            "res_id",
+            mine,
+        )
+
+    def clash_query(self, values):
+        condition = SQL("TRUE")
+        if self.former:
+            condition = SQL("b.res_model = %s", self.model)
+        return SQL(
             """
-            SELECT v.code, b.id
-              FROM (VALUES %(values)s) AS v(id, company_id, code)
-              JOIN %(table)s b ON b.%(col)s = v.code
-                   AND b.id IS DISTINCT FROM v.id
+            SELECT v.code, b.%(key)s
+              FROM (VALUES %(values)s) AS v(id, owner, company_id, code)
+              JOIN %(table)s b ON lower(b.%(col)s) = lower(v.code)
+                   AND b.%(col)s <> '' AND %(condition)s
+                   AND b.%(key)s IS DISTINCT FROM v.%(mine)s
                    AND (v.company_id IS NULL OR b.%(co)s IS NULL
                         OR v.company_id = b.%(co)s)
              LIMIT 1
             """,
-            values=SQL(", ").join(
-                SQL("(%s::int, %s::int, %s::varchar)", rid, cid or None, code)
-                for rid, cid, code in rows
-            ),
-            table=SQL.identifier(table),
-            col=SQL.identifier(column),
-            co=SQL.identifier(company_column),
+            values=values,
+            table=SQL.identifier(self.table),
+            col=SQL.identifier(self.column),
+            co=SQL.identifier(self.company_column),
+            key=SQL.identifier(self.key),
+            mine=SQL.identifier(self.mine),
+            condition=condition,
+        )
+
+
+def first_clash(cr, sources, rows):
+    """The first (code, source, id of the other record) among ``rows``
+    (record id or None, owner id or None, company id or None, code) that
+    another record of the scope holds or held (former codes), without regard
+    to case, before those rows are written; None when all are free."""
+    rows = [row for row in rows if row[3]]
+    if not rows:
+        return None
+    seen = {}
+    for record_id, __, company_id, code in rows:
+        for other_id, other_company in seen.get(code.lower(), ()):
+            if not company_id or not other_company or company_id == other_company:
+                return code, sources[0], other_id or record_id
+        seen.setdefault(code.lower(), []).append((record_id, company_id))
+    values = SQL(", ").join(
+        SQL("(%s::int, %s::int, %s::int, %s::varchar)", rid, owner, cid or None, code)
+        for rid, owner, cid, code in rows
+    )
+    for source in sources:
+        cr.execute(source.clash_query(values))
+        found = cr.fetchone()
+        if found:
+            return found[0], source, found[1]
+    return None
+
+
+def check_codes_free(env, sources, rows):
+    """Refuse ``rows`` (see :func:`first_clash`) whose code another record
+    has or had, naming that record (when the user may read it)."""
+    clash = first_clash(env.cr, sources, rows)
+    if not clash:
+        return
+    code, source, other_id = clash
+    target = sources[0]
+    field = env[target.model]._fields[target.column]._description_string(env)
+    other = record_label(env[source.model].browse(other_id))
+    if source.former:
+        raise ValidationError(
+            env._(
+                "The %(field)s %(code)s was the code of %(other)s before it was "
+                "re-coded: documents printed with it still name that record. "
+                "Choose another code.",
+                field=field,
+                code=code,
+                other=other,
+            )
+        )
+    raise ValidationError(
+        env._(
+            "The %(field)s %(code)s is already the code of %(other)s: codes are "
+            "unique within a company (without regard to case), and a record shared "
+            "between companies has a code no other record has.",
+            field=field,
+            code=code,
+            other=other,
         )
     )
-    return cr.fetchone()
+
+
+def clean_code(env, code, record_name):
+    """A code typed by a person, trimmed; refused when it holds an
+    invisible or control character."""
+    if not isinstance(code, str):
+        return code
+    code = code.strip()
+    if any(unicodedata.category(char) in INVISIBLE_CATEGORIES for char in code):
+        raise ValidationError(
+            env._(
+                "The code %(code)s of %(record)s contains a control or invisible "
+                "character.",
+                code=repr(code),
+                record=record_name,
+            )
+        )
+    return code or False
+
+
+def history_rows(records, column, new_code, company_ids):
+    """Code history rows of the ``records`` whose non-empty code in
+    ``column`` is replaced by ``new_code``; ``company_ids`` maps each record
+    to the company of its code."""
+    return [
+        {
+            "res_model": record._name,
+            "res_id": record.id,
+            "old_code": record[column],
+            "new_code": new_code or False,
+            "company_id": company_ids[record.id] or False,
+            "user_id": record.env.uid,
+        }
+        for record in records
+        if record[column] and record[column] != new_code
+    ]
 
 
 def record_label(record):

@@ -42,9 +42,26 @@ class ClassificationCodingWizard(models.TransientModel):
     line_ids = fields.One2many(
         "classification.coding.wizard.line", "wizard_id", string="Codes"
     )
+    has_rules = fields.Boolean(compute="_compute_has_rules")
     coded_count = fields.Integer(string="Records Coded", readonly=True)
     skipped_count = fields.Integer(string="Records Skipped", readonly=True)
     listed_count = fields.Integer(string="Lines Listed", readonly=True)
+
+    @api.depends("applies_to", "company_id")
+    def _compute_has_rules(self):
+        Rule = self.env["classification.coding.rule"]
+        for wizard in self:
+            wizard.has_rules = bool(
+                Rule.search_count(
+                    [
+                        ("applies_to", "=", wizard.applies_to),
+                        "|",
+                        ("company_id", "=", False),
+                        ("company_id", "=", wizard.company_id.id),
+                    ],
+                    limit=1,
+                )
+            )
 
     @api.model
     def default_get(self, fields_list):
@@ -94,8 +111,33 @@ class ClassificationCodingWizard(models.TransientModel):
             return records
         return Target.search(Target._cpc_uncoded_domain(), order="id")
 
+    def action_back(self):
+        self.ensure_one()
+        self.line_ids.unlink()
+        self.write(
+            {"state": "draft", "coded_count": 0, "skipped_count": 0, "listed_count": 0}
+        )
+        return reopen_dialog(self, self.env._("Assign Codes"))
+
+    def action_open_rules(self):
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_product_classification.classification_coding_rule_action"
+        )
+
     def action_preview(self):
         self.ensure_one()
+        if not self.has_rules:
+            # Said once on the form, not on every record.
+            self.line_ids.unlink()
+            self.write(
+                {
+                    "state": "preview",
+                    "coded_count": 0,
+                    "skipped_count": 0,
+                    "listed_count": 0,
+                }
+            )
+            return reopen_dialog(self, self.env._("Assign Codes"))
         records = self._records()
         lines = (
             self.env["classification.coding.rule"]
@@ -132,11 +174,22 @@ class ClassificationCodingWizard(models.TransientModel):
 
     def action_apply(self):
         self.ensure_one()
+        if not self.has_rules:
+            raise UserError(
+                self.env._(
+                    "No coding rule codes %(records)s in %(company)s: create one "
+                    "under Configuration > Coding Rules first.",
+                    records=dict(
+                        self._fields["applies_to"]._description_selection(self.env)
+                    )[self.applies_to],
+                    company=self.company_id.name,
+                )
+            )
         records = self._records()
         batch = self.env["partner.classification"]._cpc_batch_size()
         if self.mode == "missing" and len(records) > batch:
             job = self.env["classification.coding.job"]._cpc_queue(
-                self.applies_to, self.company_id
+                self.applies_to, self.company_id | self.env.companies
             )
             return success_notification(
                 self.env._(
