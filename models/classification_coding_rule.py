@@ -34,6 +34,8 @@ PART_KINDS = [
 YEAR_MARK = "\x00Y"
 MONTH_MARK = "\x00M"
 SEQUENCE_MARK = "\x00N"
+# Key of the cursor's cache holding the ids of the rules being written.
+RULES_BEING_WRITTEN = "customer_product_classification.coding_rules_being_written"
 # Codes written per UPDATE statement.
 WRITE_BATCH = 10000
 
@@ -249,19 +251,25 @@ class ClassificationCodingRule(models.Model):
         return rules
 
     def write(self, vals):
-        if isinstance(vals.get("part_ids"), list):
-            # Parts created and changed before the ones removed: a part deleted
-            # checks its rule (a rule must keep its number), and the form may
-            # replace the sequence part in one save.
-            removing = (fields.Command.DELETE, fields.Command.UNLINK)
-            vals = dict(
-                vals,
-                part_ids=[c for c in vals["part_ids"] if c[0] not in removing]
-                + [c for c in vals["part_ids"] if c[0] in removing],
-            )
-        res = super().write(vals)
+        # The parts a rule's form writes are checked together, by the rule's
+        # own constraint at the end of its write: one by one, replacing the
+        # number part (a deletion and a creation) would fail either way. Kept
+        # on the cursor, where no client can set it (a context key it could).
+        writing = self.env.cr.cache.setdefault(RULES_BEING_WRITTEN, set())
+        added = set(self.ids) - writing
+        writing |= added
+        try:
+            res = super().write(vals)
+        finally:
+            writing -= added
         self.env.registry.clear_cache()
         return res
+
+    def _cpc_being_written(self):
+        """The rules whose own write is checking their parts."""
+        return self.filtered(
+            lambda rule: rule.id in self.env.cr.cache.get(RULES_BEING_WRITTEN, ())
+        )
 
     def unlink(self):
         sequences = self.sudo().sequence_ids
@@ -576,11 +584,13 @@ class ClassificationCodingPart(models.Model):
     def _check_rule_still_valid(self):
         # A part written on its own (RPC) must leave its rule as valid as the
         # rule's form does.
-        self.rule_id._check_parts()
+        rules = self.rule_id
+        (rules - rules._cpc_being_written())._check_parts()
 
     def unlink(self):
         # Checked before anything is deleted: a rule must keep its number.
-        for rule in self.rule_id:
+        rules = self.rule_id
+        for rule in rules - rules._cpc_being_written():
             rule._check_one_sequence((rule.part_ids - self).mapped("kind"))
         return super().unlink()
 

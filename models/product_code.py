@@ -444,22 +444,11 @@ class ProductProduct(models.Model):
         coding.ensure_lower_index(self.env.cr, "product_template", "cpc_code")
         return res
 
-    @api.model
-    def _cpc_clean_vals(self, vals, name):
-        """Values as the ORM may write them: the collision flag is the
-        database's to set, whoever sends it; a typed Internal Reference is
-        trimmed."""
-        vals = {key: value for key, value in vals.items() if key != coding.FLAG_COLUMN}
-        if "default_code" in vals:
-            vals["default_code"] = coding.clean_code(
-                self.env, vals["default_code"], name
-            )
-        return vals
-
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [
-            self._cpc_clean_vals(vals, vals.get("name") or "") for vals in vals_list
+            coding.clean_vals(self, vals, "default_code", vals.get("name") or "")
+            for vals in vals_list
         ]
         if any(vals.get("default_code") for vals in vals_list):
             Template = self.env["product.template"]
@@ -513,7 +502,7 @@ class ProductProduct(models.Model):
         )
 
     def write(self, vals):
-        vals = self._cpc_clean_vals(vals, ", ".join(self[:3].mapped("display_name")))
+        vals = coding.clean_vals(self, vals, "default_code")
         if "default_code" not in vals:
             return super().write(vals)
         code = vals["default_code"] or False

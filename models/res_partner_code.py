@@ -134,20 +134,11 @@ class ResPartner(models.Model):
             )
         return domain
 
-    @api.model
-    def _cpc_clean_vals(self, vals, name):
-        """Values as the ORM may write them: the collision flag is the
-        database's to set (see utils.coding.refresh_collisions), whoever
-        sends it; a typed Reference is trimmed."""
-        vals = {key: value for key, value in vals.items() if key != coding.FLAG_COLUMN}
-        if "ref" in vals:
-            vals["ref"] = coding.clean_code(self.env, vals["ref"], name)
-        return vals
-
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [
-            self._cpc_clean_vals(vals, vals.get("name") or "") for vals in vals_list
+            coding.clean_vals(self, vals, "ref", vals.get("name") or "")
+            for vals in vals_list
         ]
         if any(vals.get("ref") for vals in vals_list):
             self._cpc_check_codes_free(
@@ -159,7 +150,7 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
-        vals = self._cpc_clean_vals(vals, ", ".join(self[:3].mapped("display_name")))
+        vals = coding.clean_vals(self, vals, "ref")
         if "ref" not in vals and "company_id" not in vals:
             return super().write(vals)
         code = vals.get("ref") or False

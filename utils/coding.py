@@ -345,6 +345,19 @@ def clean_code(env, code, record_name):
     return code or False
 
 
+def clean_vals(records, vals, column, name=None):
+    """Create or write values as the ORM may write them: the collision flag
+    is the database's to set (:func:`refresh_collisions`), whoever sends it;
+    a code typed in ``column`` is trimmed (:func:`clean_code`)."""
+    if FLAG_COLUMN in vals:
+        vals = {key: value for key, value in vals.items() if key != FLAG_COLUMN}
+    if column in vals:
+        if name is None:
+            name = ", ".join(records[:3].mapped("display_name"))
+        vals = dict(vals, **{column: clean_code(records.env, vals[column], name)})
+    return vals
+
+
 def history_rows(records, column, new_code, company_ids):
     """Code history rows of the ``records`` whose non-empty code in
     ``column`` is replaced by ``new_code``; ``company_ids`` maps each record
