@@ -162,6 +162,16 @@ TEMPLATE_CODE_SOURCES = [
 ]
 
 
+def _flush_codes(env):
+    """Flush what the checks of product codes read (not the whole cache: a
+    check runs at each typed code)."""
+    env["product.template"].flush_model(["cpc_code", "company_id"])
+    env["product.product"].flush_model(
+        ["default_code", "cpc_company_id", "product_tmpl_id"]
+    )
+    env["classification.code.history"].flush_model()
+
+
 class ProductCategory(models.Model):
     _inherit = "product.category"
 
@@ -376,7 +386,7 @@ class ProductTemplate(models.Model):
     @api.model
     def _cpc_check_template_codes_free(self, rows):
         """``rows``: (template id, company id, Product Code)."""
-        self.env.flush_all()
+        _flush_codes(self.env)
         coding.check_codes_free(
             self.env,
             TEMPLATE_CODE_SOURCES,
@@ -547,7 +557,7 @@ class ProductProduct(models.Model):
         """A person typing another product's code, or a code another product
         had, is told whose it is. ``rows``: (variant id, template id, company
         id, code)."""
-        self.env.flush_all()
+        _flush_codes(self.env)
         coding.check_codes_free(self.env, VARIANT_CODE_SOURCES, rows)
 
     def _search_cpc_former_code(self, operator, value):
