@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 import hashlib
+import unicodedata
 from collections import defaultdict
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from ..utils import coding
-from ..utils.codes import FORMULA_PREFIXES, code_error
+from ..utils.codes import FORMULA_PREFIXES, INVISIBLE_CATEGORIES, code_error
 
 # Which records each kind of coding rule codes, and where their code goes.
 CODING_TARGETS = {
@@ -597,10 +598,18 @@ class ClassificationCodingPart(models.Model):
     def _check_for_rule(self, rule):
         if self.kind in ("text", "separator"):
             error = self.value and code_error(self.env, self.value, rule.name)
-            if self.kind == "separator" and error and self.value[0] in FORMULA_PREFIXES:
+            if (
+                self.kind == "separator"
+                and error
+                and self.value.startswith(FORMULA_PREFIXES)
+                and not any(
+                    unicodedata.category(char) in INVISIBLE_CATEGORIES
+                    for char in self.value
+                )
+            ):
                 # A separator between parts may be "-"; only at the start of
                 # the code does it make a formula (_check_code_ends).
-                error = code_error(self.env, "X" + self.value, rule.name)
+                error = None
             if not self.value or error:
                 raise ValidationError(
                     error

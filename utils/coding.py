@@ -380,6 +380,9 @@ def record_label(record):
     """The name of ``record`` for an error, or a neutral word when the user
     may not read it (another company's record stays unnamed)."""
     record = record.with_context(active_test=False)
+    if not record.sudo().exists():
+        # A former code of a deleted record: still printed somewhere.
+        return record.env._("a deleted record")
     if record._filtered_access("read"):
         return record.sudo().display_name
     return record.env._("a record of another company")
