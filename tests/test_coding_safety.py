@@ -314,6 +314,13 @@ class TestCodingSafety(CodingCase):
         self.assertEqual(partner.ref, "EAST-0001")
         with self.assertRaisesRegex(ValidationError, "east-0001.*Trimmed"):
             self._company("Lower Case", ref="east-0001")
+        with self.assertRaisesRegex(ValidationError, "another record saved with it"):
+            self.env["res.partner"].create(
+                [
+                    {"name": "Twin A", "ref": "TWIN-1"},
+                    {"name": "Twin B", "ref": "twin-1"},
+                ]
+            )
         self.env["product.product"].create({"name": "Upper", "default_code": "TEA-9"})
         with self.assertRaises(ValidationError):
             self.env["product.product"].create(

@@ -303,7 +303,11 @@ def check_codes_free(env, sources, rows):
     code, source, other_id = clash
     target = sources[0]
     field = env[target.model]._fields[target.column]._description_string(env)
-    other = record_label(env[source.model].browse(other_id))
+    other = (
+        record_label(env[source.model].browse(other_id))
+        if other_id
+        else env._("another record saved with it")
+    )
     if source.former:
         raise ValidationError(
             env._(
