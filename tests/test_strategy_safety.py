@@ -271,6 +271,23 @@ class TestStrategySafety(StrategyCase):
         ):
             with self.assertRaisesRegex(ValidationError, "Test strategy"):
                 self._strategy(trigger="stage", stage="new", **values)
+        # A salesperson archived after the strategy was made is not given
+        # customers either.
+        leaving = new_test_user(
+            self.env,
+            login="cpc_strat_leaving_rep",
+            groups="sales_team.group_sale_salesman",
+        )
+        strategy = self._strategy(
+            trigger="stage",
+            stage="at_risk",
+            salesperson_action="set",
+            salesperson_id=leaving.id,
+        )
+        leaving.active = False
+        self._fire(self.big)
+        self.assertEqual(self.big.user_id, self.salesman)
+        self.assertIn("Salesperson kept", self._log(strategy, self.big).actions)
 
     def test_assignees_follow_with_default_subtypes_and_their_menu_refreshes(self):
         self._strategy(
