@@ -6,7 +6,7 @@ from datetime import timedelta
 from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.osv.expression import AND
 from odoo.tools import SQL, html2plaintext
 from odoo.tools.safe_eval import safe_eval
@@ -85,7 +85,7 @@ class ClassificationStrategy(models.Model):
         "partner.value.tier",
         string="Tier",
         domain="[('company_id', '=', company_id)]",
-        help="Leave empty to fire on any change of tier.",
+        help="Leave empty to fire on any change of tier, the tier lost included.",
     )
     from_tier_id = fields.Many2one(
         "partner.value.tier",
@@ -93,15 +93,17 @@ class ClassificationStrategy(models.Model):
         domain="[('company_id', '=', company_id)]",
         help="Only customers leaving this tier. Leave empty for any tier.",
     )
+    company_rfm_map = fields.Selection(related="company_id.cpc_rfm_map")
     segment_id = fields.Many2one(
         "partner.rfm.segment",
         string="RFM Segment",
-        help="Leave empty to fire on any change of segment.",
+        domain="[('rfm_map', '=', company_rfm_map)]",
+        help="Leave empty to fire on any change of segment, the segment lost included.",
     )
     stage = fields.Selection(
         LIFECYCLE_STAGES,
         string="Lifecycle Stage",
-        help="Leave empty to fire on any change of stage.",
+        help="Leave empty to fire on any change of stage, the stage lost included.",
     )
     scheme_id = fields.Many2one(
         "classification.scheme",
@@ -113,7 +115,8 @@ class ClassificationStrategy(models.Model):
         "classification.category",
         string="Category",
         domain="[('scheme_id', '=', scheme_id)]",
-        help="Leave empty to fire on any change of category in the scheme.",
+        help="Leave empty to fire on any change of category in the scheme, the "
+        "category lost included.",
     )
     delay_days = fields.Integer(
         string="After Days in the Class",
@@ -150,7 +153,11 @@ class ClassificationStrategy(models.Model):
         help="Clearing the salesperson returns the customer to the pool, for "
         "anyone to win back.",
     )
-    salesperson_id = fields.Many2one("res.users", string="New Salesperson")
+    salesperson_id = fields.Many2one(
+        "res.users",
+        string="New Salesperson",
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
+    )
     activity_type_id = fields.Many2one(
         "mail.activity.type",
         string="Schedule Activity",
@@ -165,6 +172,7 @@ class ClassificationStrategy(models.Model):
     activity_user_id = fields.Many2one(
         "res.users",
         string="User",
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
         help="Named user; for the salesperson or the team leader, who gets the "
         "activity when the customer has none.",
     )
@@ -190,6 +198,21 @@ class ClassificationStrategy(models.Model):
         help="Run on the customers the strategy fired for (records of the "
         "action): how automation reacts to class changes without code.",
     )
+    act_on_shared_customers = fields.Boolean(
+        string="Also Shared Customers",
+        help="Shared customers (of no company) are seen by every company. By "
+        "default the strategy only sets this company's price list on them; tick "
+        "to also change their tags and salesperson, schedule activities, send the "
+        "email and run the server action, which every company sees.",
+    )
+    last_failure = fields.Text(
+        string="Last Failure",
+        readonly=True,
+        copy=False,
+        help="Why the strategy failed the last time it fired; its customers are "
+        "tried again at the next run. Cleared when it succeeds.",
+    )
+    last_failure_date = fields.Date(string="Failed On", readonly=True, copy=False)
     log_ids = fields.One2many("classification.strategy.log", "strategy_id")
     log_count = fields.Integer(compute="_compute_log_count", string="Fired")
 
@@ -255,6 +278,116 @@ class ClassificationStrategy(models.Model):
                         records=", ".join(wrong),
                     )
                 )
+
+    @api.constrains("salesperson_id", "activity_user_id")
+    def _check_users_internal(self):
+        # A salesperson or an assignee must be able to work on the customer:
+        # an archived or portal user would hold customers nobody follows up.
+        for strategy in self:
+            wrong = [
+                user.display_name
+                for user in (strategy.salesperson_id, strategy.activity_user_id)
+                if user and (user.share or not user.active)
+            ]
+            if wrong:
+                raise ValidationError(
+                    self.env._(
+                        "Strategy %(strategy)s: %(users)s cannot be given customers "
+                        "or activities: choose an active internal user.",
+                        strategy=strategy.display_name,
+                        users=", ".join(wrong),
+                    )
+                )
+
+    @api.constrains(
+        "tag_add_ids",
+        "tag_remove_ids",
+        "salesperson_action",
+        "salesperson_id",
+        "activity_type_id",
+        "activity_assignee",
+        "activity_user_id",
+        "segment_id",
+        "company_id",
+    )
+    def _check_actions(self):
+        for strategy in self:
+            both = strategy.tag_add_ids & strategy.tag_remove_ids
+            problem = None
+            if both:
+                problem = self.env._(
+                    "tags %(tags)s cannot be both added and removed",
+                    tags=", ".join(both.mapped("name")),
+                )
+            elif strategy.salesperson_action == "set" and not strategy.salesperson_id:
+                problem = self.env._("choose the salesperson it sets")
+            elif (
+                strategy.activity_type_id
+                and strategy.activity_assignee == "user"
+                and not strategy.activity_user_id
+            ):
+                problem = self.env._("choose the user who gets the activity")
+            elif (
+                strategy.segment_id
+                and strategy.segment_id.rfm_map != strategy.company_id.cpc_rfm_map
+            ):
+                problem = self.env._(
+                    "segment %(segment)s is not on the segment map %(company)s uses",
+                    segment=strategy.segment_id.display_name,
+                    company=strategy.company_id.name,
+                )
+            if problem:
+                raise ValidationError(
+                    self.env._(
+                        "Strategy %(strategy)s: %(problem)s.",
+                        strategy=strategy.display_name,
+                        problem=problem,
+                    )
+                )
+
+    # ------------------------------------------------- who may choose
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._cpc_check_steering(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._cpc_check_steering([vals])
+        return super().write(vals)
+
+    def _cpc_check_steering(self, vals_list):
+        """Server actions and email templates run as superuser for every
+        customer a strategy fires for: only administrators create or change a
+        strategy that runs a server action (changing its trigger, filter or
+        company re-aims it), and only template editors choose a template."""
+        if self.env.is_system():
+            return
+        if self.sudo().filtered("server_action_id") or any(
+            vals.get("server_action_id") for vals in vals_list
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only administrators may create or change a strategy that runs "
+                    "a server action (%(strategies)s).",
+                    strategies=", ".join(
+                        self.sudo().filtered("server_action_id").mapped("name")
+                        or [vals.get("name") or "" for vals in vals_list]
+                    ),
+                )
+            )
+        if any(vals.get("mail_template_id") for vals in vals_list) and not (
+            self.env.user.has_group("mail.group_mail_template_editor")
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only email template editors may choose the email a strategy "
+                    "sends (%(strategies)s).",
+                    strategies=", ".join(
+                        self.mapped("name")
+                        or [vals.get("name") or "" for vals in vals_list]
+                    ),
+                )
+            )
 
     @api.constrains("active", "pricelist_id")
     def _check_pricelist_active(self):
@@ -392,14 +525,19 @@ class ClassificationStrategy(models.Model):
         }[trigger]
         if trigger == "tier" and self.from_tier_id and move.old != self.from_tier_id.id:
             return False
-        return move.new == target if target else bool(move.new)
+        # No class chosen: any change, the class lost included (what a server
+        # action reacting to "the tier changed" expects).
+        return move.new == target if target else move.old != move.new
 
     @api.model
-    def _cpc_match(self, company, moves, reference_date=None):
+    def _cpc_match(self, company, moves, reference_date=None, previewed=False):
         """{strategy: {partner id: move}} of the company's active strategies
         that fire for ``moves`` (and of those waiting for a stay in a class that
         has lasted long enough by ``reference_date``), for customers matching
-        their filter and not already handled for that move."""
+        their filter and not already handled for that move.
+
+        ``previewed``: the moves are a preview's, not written yet; a customer
+        they move has not stayed in its stored class."""
         strategies = self._cpc_strategies(company)
         if not strategies:
             return {}
@@ -413,7 +551,12 @@ class ClassificationStrategy(models.Model):
                 if strategy._cpc_matches(move, ranks):
                     candidates[move.partner_id] = move
             if strategy.delay_days and reference_date:
-                candidates.update(strategy._cpc_stays(company, reference_date))
+                stays = strategy._cpc_stays(company, reference_date)
+                if previewed:
+                    kind = TRIGGER_KINDS[strategy.trigger]
+                    moving = {m.partner_id for m in moves if m.kind == kind}
+                    stays = {p: m for p, m in stays.items() if p not in moving}
+                candidates.update(stays)
             candidates = strategy._cpc_filter(company, candidates)
             if candidates:
                 fired[strategy] = candidates
@@ -501,53 +644,32 @@ class ClassificationStrategy(models.Model):
     def _cpc_plan(self, company, partners):
         """What the strategy would do to ``partners`` (sudo, of ``company``):
         {"writes": [(partners, vals)], "activities": [vals], "done":
-        {partner id: [what is done]}}. Only what changes is planned."""
+        {partner id: [what is done]}, "acting": partners}. Only what changes
+        is planned.
+
+        Shared customers (of no company) are read by every company: unless the
+        strategy says so, only company-dependent values (the price list) are
+        set on them; ``acting`` are the customers the rest is done for."""
         self.ensure_one()
         partners = partners.with_company(company)
         done = defaultdict(list)
         writes = []
         pricelist = self.pricelist_id
         if pricelist:
-            # Compared in SQL: reading a company-dependent field record by
-            # record costs more than the write.
-            partners.flush_recordset(["specific_property_product_pricelist"])
-            todo = partners.browse(
-                pid
-                for (pid,) in self.env.execute_query(
-                    SQL(
-                        """
-                        SELECT id FROM res_partner
-                         WHERE id = ANY(%s)
-                           AND (specific_property_product_pricelist ->> %s)::int
-                               IS DISTINCT FROM %s
-                        """,
-                        partners.ids,
-                        str(company.id),
-                        pricelist.id,
-                    )
+            writes.append(self._cpc_plan_pricelist(company, partners, done))
+        acting = partners
+        if not self.act_on_shared_customers:
+            acting = partners.filtered("company_id")
+            if (partners - acting) and self._cpc_has_shared_actions():
+                line = self.env._(
+                    "Shared customer: only what is %(company)s's own is changed",
+                    company=company.name,
                 )
-            )
-            # The specific (company-dependent) price list, in one write: the
-            # computed field's inverse searches a country list per customer.
-            # Contacts take their company's price list (a commercial field):
-            # quotations addressed to them must get the new one too.
-            contacts = todo.search(
-                [("commercial_partner_id", "in", todo.ids), ("id", "not in", todo.ids)]
-            )
-            writes.append(
-                (
-                    todo | contacts,
-                    {"specific_property_product_pricelist": pricelist.id},
-                )
-            )
-            line = self.env._(
-                "Price list: %(pricelist)s", pricelist=pricelist.display_name
-            )
-            for partner in todo:
-                done[partner.id].append(line)
+                for partner in partners - acting:
+                    done[partner.id].append(line)
         add, remove = self.tag_add_ids, self.tag_remove_ids
         if add or remove:
-            todo = partners.filtered(
+            todo = acting.filtered(
                 lambda p: (add - p.category_id) or (remove & p.category_id)
             )
             commands = [Command.link(t.id) for t in add] + [
@@ -575,13 +697,23 @@ class ClassificationStrategy(models.Model):
                 done[partner.id].append("; ".join(parts))
         if self.salesperson_action == "set" and self.salesperson_id:
             user = self.salesperson_id
-            todo = partners.filtered(lambda p: p.user_id != user)
-            writes.append((todo, {"user_id": user.id}))
-            line = self.env._("Salesperson: %(user)s", user=user.display_name)
-            for partner in todo:
-                done[partner.id].append(line)
+            if not self._cpc_workable(company, user):
+                line = self.env._(
+                    "Salesperson kept: %(user)s is archived, a portal user or not "
+                    "of %(company)s",
+                    user=user.display_name,
+                    company=company.name,
+                )
+                for partner in acting:
+                    done[partner.id].append(line)
+            else:
+                todo = acting.filtered(lambda p: p.user_id != user)
+                writes.append((todo, {"user_id": user.id}))
+                line = self.env._("Salesperson: %(user)s", user=user.display_name)
+                for partner in todo:
+                    done[partner.id].append(line)
         elif self.salesperson_action == "clear":
-            todo = partners.filtered("user_id")
+            todo = acting.filtered("user_id")
             writes.append((todo, {"user_id": False}))
             for partner in todo:
                 done[partner.id].append(
@@ -592,45 +724,124 @@ class ClassificationStrategy(models.Model):
                 )
         activities = []
         if self.activity_type_id:
-            activities = self._cpc_plan_activities(partners, done)
+            activities = self._cpc_plan_activities(company, acting, done)
         if self.mail_template_id:
             line = self.env._(
                 "Email: %(template)s", template=self.mail_template_id.display_name
             )
-            for partner in partners:
+            for partner in acting:
                 done[partner.id].append(line)
         if self.server_action_id:
             line = self.env._(
                 "Server action: %(action)s", action=self.server_action_id.display_name
             )
-            for partner in partners:
+            for partner in acting:
                 done[partner.id].append(line)
-        return {"writes": writes, "activities": activities, "done": done}
+        return {
+            "writes": writes,
+            "activities": activities,
+            "done": done,
+            "acting": acting,
+        }
 
-    def _cpc_plan_activities(self, partners, done):
+    def _cpc_has_shared_actions(self):
+        """Whether the strategy changes what every company sees."""
+        return bool(
+            self.tag_add_ids
+            or self.tag_remove_ids
+            or self.salesperson_action != "keep"
+            or self.activity_type_id
+            or self.mail_template_id
+            or self.server_action_id
+        )
+
+    def _cpc_plan_pricelist(self, company, partners, done):
+        """The grouped write of the company's price list on ``partners`` and
+        their contacts: a contact takes its company's price list (a commercial
+        field), and quotations addressed to it must get the new one too."""
+        pricelist = self.pricelist_id
+        family = partners | partners.search(
+            [
+                ("commercial_partner_id", "in", partners.ids),
+                ("is_company", "=", False),
+            ]
+        )
+        # Compared in SQL: reading a company-dependent field record by record
+        # costs more than the write.
+        family.flush_recordset(["specific_property_product_pricelist"])
+        todo = family.browse(
+            pid
+            for (pid,) in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT id FROM res_partner
+                     WHERE id = ANY(%s)
+                       AND (specific_property_product_pricelist ->> %s)::int
+                           IS DISTINCT FROM %s
+                    """,
+                    family.ids,
+                    str(company.id),
+                    pricelist.id,
+                )
+            )
+        )
+        line = self.env._("Price list: %(pricelist)s", pricelist=pricelist.display_name)
+        for partner in partners & todo.commercial_partner_id:
+            done[partner.id].append(line)
+        # The specific (company-dependent) price list, in one write: the
+        # computed field's inverse searches a country list per customer.
+        return todo, {"specific_property_product_pricelist": pricelist.id}
+
+    @api.model
+    def _cpc_workable(self, company, user):
+        """Whether ``user`` may be given customers or activities of ``company``:
+        an active internal user allowed in the company."""
+        return bool(
+            user and user.active and not user.share and company in user.company_ids
+        )
+
+    def _cpc_plan_activities(self, company, partners, done):
         today = fields.Date.context_today(self)
         deadline = today + timedelta(days=self.activity_days)
         model_id = self.env["ir.model"]._get_id("res.partner")
         summary = self.activity_summary or self.activity_type_id.summary or ""
-        activities = []
-        lines = {}
+        users = self.env["res.users"]
+        wanted = {}
         for partner in partners:
             if self.activity_assignee == "salesperson":
                 # The salesperson the strategy gives (or takes away), not the
                 # one it replaces.
-                user = {
-                    "set": self.salesperson_id,
-                    "clear": self.env["res.users"],
-                }.get(self.salesperson_action, partner.user_id)
+                user = {"set": self.salesperson_id, "clear": users}.get(
+                    self.salesperson_action, partner.user_id
+                )
             elif self.activity_assignee == "team_leader":
                 user = self._cpc_sales_team(partner).user_id
             else:
-                user = self.env["res.users"]
-            user = user or self.activity_user_id
+                user = users
+            wanted[partner] = [u for u in (user, self.activity_user_id) if u]
+        readable = self._cpc_readable_by(
+            company,
+            {user for candidates in wanted.values() for user in candidates},
+            partners,
+        )
+        activities = []
+        lines = {}
+        for partner, candidates in wanted.items():
+            user = next(
+                (u for u in candidates if partner.id in readable.get(u, ())), users
+            )
             if not user:
                 done[partner.id].append(
                     self.env._(
                         "No activity: the customer has nobody to assign it to",
+                    )
+                    if not candidates
+                    else self.env._(
+                        "No activity: %(users)s cannot work on this customer in "
+                        "%(company)s (archived, portal user, other company or no "
+                        "access)",
+                        users=", ".join(u.display_name for u in candidates),
+                        company=company.name,
                     )
                 )
                 continue
@@ -656,6 +867,21 @@ class ClassificationStrategy(models.Model):
         return activities
 
     @api.model
+    def _cpc_readable_by(self, company, users, partners):
+        """{user: partner ids the user may read in ``company``} for the users
+        who may work there: one access check per user, not per customer."""
+        readable = {}
+        for user in users:
+            if self._cpc_workable(company, user):
+                allowed = (
+                    partners.with_user(user)
+                    .with_context(allowed_company_ids=company.ids)
+                    ._filtered_access("read")
+                )
+                readable[user] = set(allowed.ids)
+        return readable
+
+    @api.model
     def _cpc_sales_team(self, partner):
         """The customer's sales team: its own where CRM gives customers one,
         else its salesperson's (as the classification rules read it)."""
@@ -663,7 +889,7 @@ class ClassificationStrategy(models.Model):
             return partner.team_id
         return partner.user_id.sale_team_id
 
-    def _cpc_execute(self, company, partners, plan):
+    def _cpc_execute(self, company, plan):
         """Write what :meth:`_cpc_plan` planned."""
         for records, vals in plan["writes"]:
             if records:
@@ -674,27 +900,30 @@ class ClassificationStrategy(models.Model):
                 )
         if plan["activities"]:
             self._cpc_create_activities(plan["activities"])
-        if self.mail_template_id:
+        acting = plan["acting"]
+        if self.mail_template_id and acting:
+            # Only template editors choose a template (_cpc_check_steering).
             self.mail_template_id.sudo().with_company(company).send_mail_batch(
-                partners.ids
+                acting.ids
             )
-        if self.server_action_id:
+        if self.server_action_id and acting:
             self.server_action_id.sudo().with_company(company).with_context(
                 active_model="res.partner",
-                active_ids=partners.ids,
-                active_id=partners[:1].id,
+                active_ids=acting.ids,
+                active_id=acting[:1].id,
                 cpc_strategy_id=self.id,
             ).run()
 
     @api.model
     def _cpc_create_activities(self, values):
         """Schedule the planned activities (``values`` as for mail.activity's
-        create), and make their assignees follow the customers, as
-        mail.activity.create does, in two INSERTs: a run can schedule tens of
-        thousands, and the ORM costs milliseconds each (defaults, display names,
-        followers one by one). They are automated activities; no notification
-        mail goes to the assignees (strategies send mail only through a chosen
-        template)."""
+        create), and make their assignees follow the customers with the default
+        subtypes, as mail.activity.create and message_subscribe do, in three
+        INSERTs: a run can schedule tens of thousands, and the ORM costs
+        milliseconds each (defaults, display names, followers one by one). They
+        are automated activities; no notification mail goes to the assignees
+        (strategies send mail only through a chosen template), but their
+        activity menus are refreshed, as mail.activity.create does."""
         columns = ("res_id", "user_id", "activity_type_id", "summary", "note", "day")
         rows = {column: [] for column in columns}
         for vals in values:
@@ -728,20 +957,38 @@ class ClassificationStrategy(models.Model):
                 **rows,
             )
         )
+        # The assignees are internal users: they get every default subtype,
+        # internal ones included (mail.followers._add_default_followers).
+        subtypes, __, __ = self.env["mail.message.subtype"].default_subtypes(
+            "res.partner"
+        )
+        self.env["mail.followers"].flush_model()
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO mail_followers (res_model, res_id, partner_id)
-                SELECT DISTINCT 'res.partner', a.res_id, u.partner_id
-                  FROM unnest(%(res_id)s::int[], %(user_id)s::int[])
-                       AS a(res_id, user_id)
-                  JOIN res_users u ON u.id = a.user_id
-                    ON CONFLICT DO NOTHING
+                WITH new AS (
+                    INSERT INTO mail_followers (res_model, res_id, partner_id)
+                    SELECT DISTINCT 'res.partner', a.res_id, u.partner_id
+                      FROM unnest(%(res_id)s::int[], %(user_id)s::int[])
+                           AS a(res_id, user_id)
+                      JOIN res_users u ON u.id = a.user_id
+                        ON CONFLICT DO NOTHING
+                 RETURNING id)
+                INSERT INTO mail_followers_mail_message_subtype_rel
+                       (mail_followers_id, mail_message_subtype_id)
+                SELECT new.id, s.id FROM new, unnest(%(subtypes)s::int[]) AS s(id)
                 """,
                 res_id=rows["res_id"],
                 user_id=rows["user_id"],
+                subtypes=subtypes.ids,
             )
         )
+        # One refresh per assignee whose menu counts the new ones (due today or
+        # before), as mail.activity.create notifies.
+        today = fields.Date.context_today(self)
+        self.env["res.users"].browse(
+            {vals["user_id"] for vals in values if vals["date_deadline"] <= today}
+        )._bus_send("mail.activity/updated", {"activity_created": True})
         self.env["mail.activity"].invalidate_model()
         self.env["mail.followers"].invalidate_model()
         self.env["res.partner"].browse(rows["res_id"]).invalidate_recordset(
@@ -752,13 +999,22 @@ class ClassificationStrategy(models.Model):
     def _cpc_fire(self, company, moves, reference_date, source):
         """Fire the company's strategies for ``moves`` (and the stays that last
         long enough by ``reference_date``): act, log each move handled, and tell
-        each customer's chatter which strategy did what."""
+        each customer's chatter which strategy did what.
+
+        The log and the notes are worded in the company's language, whoever
+        fires (the scheduled run speaks English): the company's people read
+        them, and a stored text cannot follow each reader's language."""
+        lang = self._cpc_company_lang(company)
+        if self.env.lang != lang:
+            return self.with_context(lang=lang)._cpc_fire(
+                company, moves, reference_date, source
+            )
         fired = self._cpc_match(company, moves, reference_date)
         if not fired:
             return {}
         logs, notes = [], defaultdict(list)
         partners_model = self.env["res.partner"].sudo().with_context(active_test=False)
-        failed = set()
+        failed = {}
         for strategy, candidates in fired.items():
             partners = partners_model.browse(list(candidates))
             # A strategy that fails (a server action raising, a template that
@@ -767,8 +1023,8 @@ class ClassificationStrategy(models.Model):
             try:
                 with self.env.cr.savepoint():
                     plan = strategy._cpc_plan(company, partners)
-                    strategy._cpc_execute(company, partners, plan)
-            except Exception:
+                    strategy._cpc_execute(company, plan)
+            except Exception as error:
                 _logger.exception(
                     "Strategy %s (id %s) of %s failed for %s customers",
                     strategy.name,
@@ -776,7 +1032,7 @@ class ClassificationStrategy(models.Model):
                     company.name,
                     len(partners),
                 )
-                failed.add(strategy)
+                failed[strategy] = error
                 continue
             for partner_id, move in candidates.items():
                 actions = plan["done"].get(partner_id) or [
@@ -786,11 +1042,70 @@ class ClassificationStrategy(models.Model):
                 notes[partner_id].append((strategy, move, actions))
         self.env["classification.strategy.log"]._cpc_insert(company, logs, source)
         self._cpc_post_strategy_notes(company, notes)
+        if failed:
+            self._cpc_report_failures(company, failed)
+        succeeded = self.browse(s.id for s in fired if s not in failed).sudo()
+        succeeded.filtered("last_failure").write(
+            {"last_failure": False, "last_failure_date": False}
+        )
         return {
             strategy: len(candidates)
             for strategy, candidates in fired.items()
             if strategy not in failed
         }
+
+    @api.model
+    def _cpc_company_lang(self, company):
+        lang = company.partner_id.lang
+        if lang and lang in dict(self.env["res.lang"].get_installed()):
+            return lang
+        return self.env.lang
+
+    @api.model
+    def _cpc_report_failures(self, company, failed):
+        """Keep why each strategy failed on it, and tell the company's
+        classification managers once per strategy and day, not per customer
+        nor per run (the scheduled run retries)."""
+        today = fields.Date.context_today(self)
+        news = {}
+        for strategy, error in failed.items():
+            strategy = strategy.sudo()
+            message = str(error) or type(error).__name__
+            if strategy.last_failure_date != today:
+                news[strategy] = message
+            strategy.write({"last_failure": message, "last_failure_date": today})
+        if not news:
+            return
+        managers = (
+            self.env.ref("customer_product_classification.group_classification_manager")
+            .sudo()
+            .users.filtered(lambda user: company in user.company_ids)
+        )
+        for lang, readers in managers.grouped("lang").items():
+            env = self.with_context(lang=lang).env
+            items = Markup("").join(
+                Markup("<li>%s</li>")
+                % env._(
+                    "%(strategy)s: %(error)s",
+                    strategy=strategy.with_context(lang=lang).name,
+                    error=message,
+                )
+                for strategy, message in news.items()
+            )
+            body = Markup("<p>%s</p><ul>%s</ul>") % (
+                env._(
+                    "These strategies of %(company)s failed and changed nothing; "
+                    "their customers are tried again at the next run. Correct them "
+                    "in Classification, Configuration, Strategies.",
+                    company=company.name,
+                ),
+                items,
+            )
+            company.partner_id.sudo().message_notify(
+                partner_ids=readers.partner_id.ids,
+                subject=env._("Strategies of %(company)s failed", company=company.name),
+                body=body,
+            )
 
     @api.model
     def _cpc_post_strategy_notes(self, company, notes):

@@ -31,10 +31,10 @@ class PartnerClassification(models.Model):
             limit=limit,
             preview=preview,
         )
-        if not preview and limit != 0:
+        reference_date = reference_date or fields.Date.context_today(self)
+        if not preview and limit != 0 and self._cpc_strategies_act_on(reference_date):
             # Customers who have stayed long enough in a class, whether or
             # not this run moved anybody.
-            reference_date = reference_date or fields.Date.context_today(self)
             self.env["classification.strategy"]._cpc_fire(
                 company, [], reference_date, source
             )
@@ -43,10 +43,24 @@ class PartnerClassification(models.Model):
     @api.model
     def _cpc_apply_diff(self, company, reference_date, source):
         done = super()._cpc_apply_diff(company, reference_date, source)
+        if not self._cpc_strategies_act_on(reference_date):
+            return done
         moves = self._cpc_moves_from_diff(reference_date)
         if moves:
             self.env["classification.strategy"]._cpc_fire(company, moves, None, source)
         return done
+
+    @api.model
+    def _cpc_strategies_act_on(self, reference_date):
+        """Whether strategies act on a run of ``reference_date``: on today's
+        classes only, unless the recompute wizard was told to. A run for a past
+        day would act for real on classes the next run replaces, and the next
+        run would act again on its own move."""
+        return bool(
+            not reference_date
+            or reference_date >= fields.Date.context_today(self)
+            or self.env.context.get("cpc_strategies_for_past_date")
+        )
 
     @api.model
     def _cpc_moves_from_diff(self, reference_date):
@@ -77,6 +91,10 @@ class PartnerClassification(models.Model):
 
     def _cpc_log_effective_changes(self, before, source):
         result = super()._cpc_log_effective_changes(before, source)
+        # The strategies' filters read the customers' mirrored classes
+        # (value_tier_id...): the mirror first (written again by the caller,
+        # unchanged), then the strategies.
+        self._cpc_sync_mirror()
         today = fields.Date.context_today(self)
         by_company = {}
         for record in self:
@@ -150,7 +168,11 @@ class ResPartner(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         partners = super().create(vals_list)
-        watched = self._cpc_watched_schemes({n for vals in vals_list for n in vals})
+        # Every watched scheme, not only those in the values: classification
+        # rules add their categories further down the create.
+        watched = self._cpc_watched_schemes(
+            [name for name in self._fields if name.startswith(FIELD_PREFIX)]
+        )
         if watched:
             empty = {partner.id: dict.fromkeys(watched, ()) for partner in partners}
             partners._cpc_fire_category_moves(watched, empty)

@@ -38,12 +38,15 @@ def build(env, customers):
         SQL(
             """
             INSERT INTO res_partner (name, complete_name, active, type, is_company,
-                                     autopost_bills, lang, create_date, write_date,
-                                     create_uid, write_uid)
+                                     autopost_bills, lang, company_id, create_date,
+                                     write_date, create_uid, write_uid)
             SELECT 'Bench Customer ' || g, 'Bench Customer ' || g, TRUE, 'contact',
-                   TRUE, 'ask', 'en_US', now(), now(), 1, 1
+                   TRUE, 'ask', 'en_US', %s, now(), now(), 1, 1
               FROM generate_series(1, %s) g
             """,
+            # The company's own customers: on shared ones a strategy sets only
+            # the price list.
+            company.id,
             customers,
         )
     )

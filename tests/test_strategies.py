@@ -1,6 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, ValidationError
@@ -10,8 +9,10 @@ from ..models.classification_strategy import Move
 from .common import TODAY, ClassificationCase
 
 
-@tagged("post_install", "-at_install")
-class TestStrategies(ClassificationCase):
+class StrategyCase(ClassificationCase):
+    """Customers, tags and price lists for strategies, and a registry put back
+    after a test that makes a scheme."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -22,13 +23,21 @@ class TestStrategies(ClassificationCase):
         cls.key_list = cls.env["product.pricelist"].create(
             {"name": "Key Accounts", "company_id": cls.company.id}
         )
-        cls.big = cls._customer("Big Buyer", is_company=True, user_id=cls.salesman.id)
+        # The company's own customers: a strategy changes shared ones' global
+        # fields only when told to (test_strategy_safety).
+        cls.big = cls._customer(
+            "Big Buyer",
+            is_company=True,
+            user_id=cls.salesman.id,
+            company_id=cls.company.id,
+        )
         cls.smalls = cls.env["res.partner"].create(
             [
                 {
                     "name": f"Small Buyer {i}",
                     "is_company": True,
                     "user_id": cls.salesman.id,
+                    "company_id": cls.company.id,
                 }
                 for i in range(4)
             ]
@@ -51,6 +60,17 @@ class TestStrategies(ClassificationCase):
         if set(self.env["res.partner"]._fields) != fields_before:
             self.registry.setup_models(self.cr)
 
+    def _classify(self, day=TODAY, company=None, **kwargs):
+        # The suite's days are fixed, so past: run as the recompute wizard does
+        # when told to fire the strategies for a past day (test_strategy_safety
+        # checks they do not otherwise).
+        company = company or self.env.company
+        return (
+            self.Classification.with_company(company)
+            .with_context(cpc_strategies_for_past_date=True)
+            ._cpc_classify(company, reference_date=day, **kwargs)
+        )
+
     def _strategy(self, **values):
         return self.Strategy.create({"name": "Test strategy", **values})
 
@@ -65,6 +85,9 @@ class TestStrategies(ClassificationCase):
     def _make_a(self, partner, amount=20000):
         self._order(partner, amount, TODAY - timedelta(days=2))
 
+
+@tagged("post_install", "-at_install")
+class TestStrategies(StrategyCase):
     # ----------------------------------------------------------- triggers
     def test_enters_tier_sets_price_list_and_activity_once(self):
         self._classify()
@@ -181,7 +204,12 @@ class TestStrategies(ClassificationCase):
         )
 
     def test_stage_reached_by_a_run_and_stay_of_180_days(self):
-        silent = self._customer("Silent Ltd", is_company=True, user_id=self.salesman.id)
+        silent = self._customer(
+            "Silent Ltd",
+            is_company=True,
+            user_id=self.salesman.id,
+            company_id=self.company.id,
+        )
         self._order(silent, 300, TODAY - timedelta(days=400))
         pool = self._strategy(
             trigger="stage", stage="churned", delay_days=180, salesperson_action="clear"
@@ -270,26 +298,51 @@ class TestStrategies(ClassificationCase):
             activity_assignee="user",
             activity_user_id=self.manager.id,
         )
-        moves = [
-            Move(p.id, "stage", "active", "at_risk", TODAY, None, False)
-            for p in self.big | self.smalls
-        ]
-        Partner = type(self.env["res.partner"])
-        original = Partner.write
-        writes = []
+        more = self.env["res.partner"].create(
+            [
+                {
+                    "name": f"More Buyer {i}",
+                    "is_company": True,
+                    "user_id": self.salesman.id,
+                    "company_id": self.company.id,
+                }
+                for i in range(6)
+            ]
+        )
 
-        def spy(records, vals):
-            writes.append((len(records), sorted(vals)))
-            return original(records, vals)
-
-        with patch.object(Partner, "write", spy):
+        def fire(partners):
+            moves = [
+                Move(p.id, "stage", "active", "at_risk", TODAY, None, False)
+                for p in partners
+            ]
+            self.env.flush_all()
+            self.env.invalidate_all()
+            queries = self.cr.sql_log_count
             self.Strategy._cpc_fire(self.company, moves, None, "wizard")
-        self.assertIn((5, ["specific_property_product_pricelist"]), writes)
-        self.assertIn((5, ["user_id"]), writes)
+            self.env.flush_all()
+            return self.cr.sql_log_count - queries
+
+        self.cr.execute(
+            "UPDATE res_partner SET write_date = '2000-01-01' WHERE id = ANY(%s)",
+            [(self.big | self.smalls | more).ids],
+        )
+        self.env.invalidate_all()
+        few = fire(more[:2])
+        many = fire(self.big | self.smalls | more[2:])
+        # Grouped by value: nine customers cost no more statements than two.
+        self.assertLessEqual(many, few)
+        for partner in self.big | self.smalls | more:
+            self.assertEqual(
+                partner.with_company(self.company).specific_property_product_pricelist,
+                self.key_list,
+            )
+            self.assertFalse(partner.user_id)
+            self.assertGreater(partner.write_date.year, 2000)
         activities = self._activities(self.big | self.smalls)
         self.assertEqual(activities.res_model_id.model, "res.partner")
         self.assertEqual(activities.user_id, self.manager)
         self.assertEqual(len(activities), 5)
+        self.assertEqual(len(self._activities(more)), 6)
         self.assertTrue(all(activities.mapped("automated")))
         self.assertEqual(
             set(activities.mapped("res_name")),
@@ -298,7 +351,7 @@ class TestStrategies(ClassificationCase):
         # The assignee follows the customers, as with any activity.
         for partner in self.big | self.smalls:
             self.assertIn(self.manager.partner_id, partner.message_partner_ids)
-        self.assertEqual(self.Log.search_count([("strategy_id", "=", strategy.id)]), 5)
+        self.assertEqual(self.Log.search_count([("strategy_id", "=", strategy.id)]), 11)
 
     # ------------------------------------------------ preview, dry run
     def test_preview_and_dry_run_write_nothing(self):
@@ -316,6 +369,7 @@ class TestStrategies(ClassificationCase):
             self.env["partner.classification.wizard"].with_user(self.manager)
         ).save()
         wizard.reference_date = TODAY
+        wizard.strategies_for_past_date = True
         wizard.action_preview()
         self.assertIn("Key accounts → ", wizard.strategy_preview)
         self.assertFalse(self.Log.search([("strategy_id", "=", strategy.id)]))

@@ -2,8 +2,12 @@
 from collections import Counter
 
 from odoo import api, fields, models
+from odoo.tools import format_date
 
 from ..models.classification_strategy import Move
+
+# A dry run opened from a strategy starts with a few of its customers.
+SAMPLE_SIZE = 20
 
 
 class ClassificationStrategyTryWizard(models.TransientModel):
@@ -20,8 +24,10 @@ class ClassificationStrategyTryWizard(models.TransientModel):
     partner_ids = fields.Many2many(
         "res.partner",
         string="Customers",
-        domain="[('parent_id', '=', False)]",
+        # Customers the company classifies: not its users nor the companies.
+        domain="[('parent_id', '=', False), ('classification_id', '!=', False)]",
     )
+    hint = fields.Char(readonly=True)
     line_ids = fields.One2many(
         "classification.strategy.try.wizard.line", "wizard_id", readonly=True
     )
@@ -34,7 +40,61 @@ class ClassificationStrategyTryWizard(models.TransientModel):
         if self.env.context.get("active_model") == "res.partner" and active_ids:
             partners = self.env["res.partner"].browse(active_ids).commercial_partner_id
             values["partner_ids"] = [fields.Command.set(partners.ids)]
+        elif values.get("strategy_id") and "partner_ids" in fields_list:
+            strategy = self.env["classification.strategy"].browse(values["strategy_id"])
+            partners = self._cpc_sample(strategy)
+            if partners:
+                values["partner_ids"] = [fields.Command.set(partners.ids)]
+                values["hint"] = self.env._(
+                    "Some customers now in the strategy's class (and filter): "
+                    "change the selection at will."
+                )
+            else:
+                values["hint"] = self.env._(
+                    "No customer of %(company)s is in the strategy's class now: "
+                    "pick the customers to try it on.",
+                    company=strategy.company_id.name,
+                )
         return values
+
+    @api.model
+    def _cpc_sample(self, strategy):
+        """A few customers now in the class the strategy fires on, matching its
+        filter, as the user may read them."""
+        strategy.check_access("read")
+        company = strategy.company_id
+        trigger = strategy.trigger
+        if trigger == "category":
+            field = strategy.scheme_id.field_id.name
+            if not field:
+                return self.env["res.partner"]
+            domain = [
+                ("parent_id", "=", False),
+                (field, "=", strategy.category_id.id)
+                if strategy.category_id
+                else (field, "!=", False),
+                *strategy._cpc_domain(),
+            ]
+            return (
+                self.env["res.partner"]
+                .with_company(company)
+                .search(domain, limit=SAMPLE_SIZE)
+            )
+        column, target = {
+            "tier": ("tier_id", strategy.tier_id.id or strategy.from_tier_id.id),
+            "tier_down": ("tier_id", strategy.from_tier_id.id),
+            "tier_up": ("tier_id", strategy.from_tier_id.id),
+            "segment": ("segment_id", strategy.segment_id.id),
+            "stage": ("stage", strategy.stage),
+        }[trigger]
+        domain = [
+            ("company_id", "=", company.id),
+            (column, "=", target) if target else (column, "!=", False),
+        ]
+        if strategy._cpc_domain():
+            domain.append(("partner_id", "any", strategy._cpc_domain()))
+        rows = self.env["partner.classification"].search(domain, limit=SAMPLE_SIZE)
+        return rows.partner_id
 
     def action_try(self):
         self.ensure_one()
@@ -94,15 +154,40 @@ class PartnerClassificationWizard(models.TransientModel):
     _inherit = "partner.classification.wizard"
 
     strategy_preview = fields.Text(string="Strategies That Would Fire", readonly=True)
+    is_past_date = fields.Boolean(compute="_compute_is_past_date")
+    strategies_for_past_date = fields.Boolean(
+        string="Fire Strategies for This Past Day",
+        help="Strategies act on today's classes: a run for a past day changes "
+        "no price list, salesperson or activity unless this is ticked. Ticked, "
+        "they act for real on the classes of that day, which the next run may "
+        "replace.",
+    )
+
+    @api.depends("reference_date")
+    def _compute_is_past_date(self):
+        for wizard in self:
+            wizard.is_past_date = bool(
+                wizard.reference_date
+                and wizard.reference_date < fields.Date.context_today(wizard)
+            )
 
     def _run(self, preview):
-        result = super()._run(preview)
+        wizard = self.with_context(
+            cpc_strategies_for_past_date=self.strategies_for_past_date
+        )
+        result = super(PartnerClassificationWizard, wizard)._run(preview)
         if preview:
             self.strategy_preview = self._cpc_strategy_preview(result["changes"])
         return result
 
     def _cpc_strategy_preview(self, changes):
         """ "Strategy: n customers" lines for the moves of the preview."""
+        if self.is_past_date and not self.strategies_for_past_date:
+            return self.env._(
+                "No strategy fires: they act on today's classes only, and this run "
+                "is for %(day)s.",
+                day=format_date(self.env, self.reference_date),
+            )
         tracked = self.env["partner.classification"]._cpc_subject().tracked
         moves = [
             Move(
@@ -119,7 +204,7 @@ class PartnerClassificationWizard(models.TransientModel):
             if change[t.diff_old] != change[t.diff_new]
         ]
         fired = self.env["classification.strategy"]._cpc_match(
-            self.company_id, moves, self.reference_date
+            self.company_id, moves, self.reference_date, previewed=True
         )
         counts = Counter({strategy: len(c) for strategy, c in fired.items()})
         return (
