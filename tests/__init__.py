@@ -18,3 +18,4 @@ from . import test_customer_screens
 from . import test_install
 from . import test_strategies
 from . import test_product_classification
+from . import test_screen_walk
