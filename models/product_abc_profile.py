@@ -273,7 +273,8 @@ class ProductAbcProfile(models.Model):
             if lang != "en_US"
         }
         if translations:
-            defaults.update_field_translations("name", translations)
+            for profile in defaults:
+                profile.update_field_translations("name", translations)
 
 
 class ProductAbcLevel(models.Model):

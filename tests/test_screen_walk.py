@@ -36,11 +36,17 @@ class TestScreenWalk(ProductCase):
                 "level_ids": [(0, 0, {"code": "A", "share": 100.0})],
             }
         )
+        # Several companies, several default profiles to name at once.
+        early = self.env["res.company"].create({"name": "CPC Early Company"})
         self.env["res.lang"]._activate_lang("zh_CN")
         self.env["ir.module.module"]._load_module_terms(
             [MODULE], ["zh_CN"], overwrite=True
         )
         self.assertEqual(profile.with_context(lang="zh_CN").name, "按销售额划分产品")
+        self.assertEqual(
+            self._default_profile(early).with_context(lang="zh_CN").name,
+            "按销售额划分产品",
+        )
         self.assertEqual(profile.with_context(lang="en_US").name, "Products by revenue")
         self.assertEqual(renamed.with_context(lang="zh_CN").name, "Spare parts")
         # A company created once Chinese is there gets it at once.
