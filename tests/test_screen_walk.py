@@ -83,6 +83,29 @@ class TestScreenWalk(ProductCase):
             }
             self.assertEqual(widgets, {"cpc_percent"}, f"{model} {view_type} {fname}")
 
+    def test_revenue_share_pie_in_tier_colours_and_ladder_order(self):
+        graph = _arch(
+            self.env,
+            "partner.classification",
+            "graph",
+            f"{MODULE}.partner_classification_view_graph_revenue_share",
+        )
+        self.assertEqual(graph.get("js_class"), "cpc_record_color_graph")
+        for code, amount in (("A", 900), ("B", 60), ("C", 30), ("D", 10)):
+            customer = self._customer(f"Walk Pie {code}")
+            self._order(customer, amount, TODAY - timedelta(days=3))
+        self._classify()
+        groups = (
+            self.env["partner.classification"]
+            .with_user(self.manager)
+            .read_group(
+                [("company_id", "=", self.company.id)], ["revenue:sum"], ["tier_id"]
+            )
+        )
+        self.assertEqual(
+            [group["tier_id"][1][:1] for group in groups], ["A", "B", "C", "D"]
+        )
+
     # ------------------------------------------------------------ item 4
     def test_customers_menu_lists_customers(self):
         action = self.env.ref(f"{MODULE}.res_partner_action_customer")
