@@ -131,9 +131,12 @@ class ResPartner(models.Model):
 
     @api.depends_context("company")
     def _compute_cpc_is_customer(self):
-        customers = self.search([("id", "in", self.ids), *self._cpc_customer_domain()])
+        # Records being created (the form's onchanges) are no one's customer yet.
+        customers = self.search(
+            [("id", "in", self._origin.ids), *self._cpc_customer_domain()]
+        )
         for partner in self:
-            partner.cpc_is_customer = partner in customers
+            partner.cpc_is_customer = partner._origin in customers
 
     def _search_cpc_is_customer(self, operator, value):
         if operator not in ("=", "!="):
@@ -239,3 +242,12 @@ class ResPartner(models.Model):
             context={},
         )
         return action
+
+
+class PartnerRfmCell(models.Model):
+    _inherit = "partner.rfm.cell"
+
+    # The segment map is read grouped by segment: a sum of scores means nothing.
+    recency_score = fields.Integer(aggregator=False)
+    frequency_score = fields.Integer(aggregator=False)
+    monetary_score = fields.Integer(aggregator=False)

@@ -229,6 +229,15 @@ class TestScreenWalk(ProductCase):
         self.assertEqual(labels["frequency_score"], "Frequency Score (F)")
         context = safe_eval(self.env.ref(f"{MODULE}.partner_rfm_cell_action").context)
         self.assertEqual(context.get("search_default_group_segment"), 1)
+        [group] = self.env["partner.rfm.cell"].read_group(
+            [
+                ("rfm_map", "=", "eleven"),
+                ("segment_id", "=", self._segment("champions").id),
+            ],
+            ["recency_score", "frequency_score"],
+            ["segment_id"],
+        )
+        self.assertNotIn("recency_score", group, "no sum of scores per segment")
 
     def test_no_demand_pin_refused_on_a_product_that_sells(self):
         product = self._product("Walk Seller")

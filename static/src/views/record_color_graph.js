@@ -45,6 +45,20 @@ export class RecordColorGraphRenderer extends GraphRenderer {
         return color;
     }
 
+    getLegendOptions() {
+        const options = super.getLegendOptions();
+        const generateLabels = options.labels && options.labels.generateLabels;
+        if (generateLabels) {
+            // Odoo colours the legend by position too.
+            options.labels.generateLabels = (chart) =>
+                generateLabels(chart).map((item) => ({
+                    ...item,
+                    fillStyle: this.colorsByLabel[item.fullText] || item.fillStyle,
+                }));
+        }
+        return options;
+    }
+
     getPieChartData() {
         const data = super.getPieChartData();
         const labels = data.labels.map((label) => this.colorsByLabel[label]);
