@@ -56,6 +56,23 @@ class TestScreenWalk(ProductCase):
             new_profile.with_context(lang="zh_CN").name, "按销售额划分产品"
         )
 
+    # ------------------------------------------------------------ item 2
+    def test_history_lists_show_days_in_fixed_columns(self):
+        """Dates as days, wide enough for a Chinese date (2026年12月02日), under
+        short headers."""
+        for model in (
+            "partner.classification.history",
+            "partner.classification.movement",
+            "product.classification.history",
+        ):
+            arch = _arch(self.env, model, "list")
+            columns = {node.get("name"): node for node in arch.iter("field")}
+            self.assertEqual(columns["date"].get("widget"), "date", model)
+            self.assertEqual(columns["date"].get("string"), "Written", model)
+            self.assertEqual(columns["reference_date"].get("string"), "As Of", model)
+            for fname in ("date", "reference_date"):
+                self.assertEqual(columns[fname].get("width"), "130px", model)
+
     # ------------------------------------------------------------ item 3
     def test_shares_read_as_percentages(self):
         """Shares are stored in percentage points: the widget adds the sign
