@@ -51,7 +51,11 @@
     "external_dependencies": {"python": ["openpyxl", "xlrd"]},
     "assets": {
         "web.assets_backend": [
-            "customer_product_classification/static/src/**/*",
+            "customer_product_classification/static/src/fields/**/*",
+        ],
+        # Odoo loads its pivot view on first use: what extends it comes along.
+        "web.assets_backend_lazy": [
+            "customer_product_classification/static/src/views/**/*",
         ],
         "web.assets_tests": [
             "customer_product_classification/static/tests/tours/*.js",

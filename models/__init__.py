@@ -30,3 +30,4 @@ from . import classification_strategy_hooks
 from . import product_abc_profile
 from . import product_classification
 from . import product_classification_history
+from . import product_screens

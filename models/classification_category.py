@@ -89,9 +89,16 @@ class ClassificationCategory(models.Model):
             else:
                 category.complete_name = category.name
 
+    @api.depends_context("lang", "hierarchical_naming")
     def _compute_display_name(self):
+        # Side panels ask for names without their path (as for product
+        # categories): a full path there is cut. Their lists of several values are
+        # flat, so the name is indented under its parent instead.
+        indented = not self.env.context.get("hierarchical_naming", True)
         for category in self:
-            category.display_name = category.complete_name
+            category.display_name = (
+                category.tree_name if indented else category.complete_name
+            )
 
     @api.depends("name", "parent_id.tree_name")
     @api.depends_context("lang")

@@ -18,6 +18,12 @@ TEMPLATE_SPARE_ROWS = 500
 TEMPLATE_BATCH = 1000
 # Categories named in full when a file names an unknown one.
 CATEGORY_HINT_SIZE = 12
+# The records the template lists, as the app's menus list them: customers (not
+# every company and user), products to sell. Any record imports.
+TEMPLATE_RECORDS = {
+    "partner": [("cpc_is_customer", "=", True)],
+    "product": [("sale_ok", "=", True)],
+}
 # What "reference" means for each kind of record.
 REFERENCE_FIELDS = {"partner": "ref", "product": "default_code"}
 
@@ -89,6 +95,9 @@ class ClassificationImporter(models.AbstractModel):
             for number, cells in enumerate(data, start=2)
             if any(cell_kind != spreadsheet.EMPTY for cell_kind, __ in cells)
         ]
+        # The template's second row names the columns for people: no data.
+        if data and data[0][0] == 2 and self._is_label_row(kind, columns, data[0][1]):
+            data = data[1:]
         if not data:
             return self._result(
                 [self.env._("The file has a header but no rows.")],
@@ -329,6 +338,40 @@ class ClassificationImporter(models.AbstractModel):
                 )
         return columns, errors
 
+    def _column_labels(self, schemes):
+        """What the template's second row calls the record columns and the
+        schemes' columns, in the user's language."""
+        return [
+            self.env._("External ID"),
+            self.env._("Reference"),
+            self.env._("Name"),
+            *schemes.mapped("name"),
+        ]
+
+    @api.model
+    def _is_label_row(self, kind, columns, cells):
+        """Whether a row is the template's row of column labels, in any installed
+        language: a file filled in by a colleague in another language imports."""
+        schemes = self.env["classification.scheme"]._active_for(SCHEME_TARGETS[kind])
+        keys = [*RECORD_COLUMNS, *schemes]
+        labels = defaultdict(set)
+        languages = [code for code, __ in self.env["res.lang"].get_installed()]
+        for lang in dict.fromkeys([self.env.lang or "en_US", "en_US", *languages]):
+            translated = self.with_context(lang=lang)
+            in_lang = translated._column_labels(schemes.with_context(lang=lang))
+            for key, label in zip(keys, in_lang, strict=True):
+                labels[key].add(label.casefold())
+        texts = [
+            (index, str(value).strip())
+            for index, (cell_kind, value) in enumerate(cells)
+            if cell_kind != spreadsheet.EMPTY
+        ]
+        return bool(texts) and all(
+            index in columns and text.casefold() in labels[columns[index]]
+            for index, text in texts
+        )
+
+    @api.model
     def _check_rows(self, kind, columns, data):
         errors = []
         kind_labels = {
@@ -811,6 +854,7 @@ class ClassificationImporter(models.AbstractModel):
         formulas are the lists' ranges, which name cells and run nothing.
         """
         import openpyxl
+        from openpyxl.styles import Font
         from openpyxl.utils import get_column_letter
         from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -818,13 +862,26 @@ class ClassificationImporter(models.AbstractModel):
         workbook = openpyxl.Workbook()
         sheet = workbook.active
         sheet.title = self.env._("Import")
+        # Row 1 holds what the import reads (the record columns and the schemes'
+        # codes), row 2 what people read: the import skips it.
         _append_text(sheet, [*RECORD_COLUMNS, *schemes.mapped("code")])
-        sheet.freeze_panes = "A2"
+        _append_text(sheet, self._column_labels(schemes))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for cell in sheet[2]:
+            cell.font = Font(italic=True, color="FF6C757D")
+        sheet.freeze_panes = "A3"
         record_rows = self._template_rows(kind, schemes)
         for row in record_rows:
             _append_text(sheet, row)
-        for column, width in zip("ABC", (24, 16, 36), strict=True):
-            sheet.column_dimensions[column].width = width
+        widths = [
+            24,
+            16,
+            36,
+            *[max(18, len(name) + 4) for name in schemes.mapped("name")],
+        ]
+        for index, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
 
         codes = workbook.create_sheet(self.env._("Categories"))
         _append_text(
@@ -856,7 +913,7 @@ class ClassificationImporter(models.AbstractModel):
         # per scheme (the import never reads a hidden sheet).
         lists = workbook.create_sheet("Lists")
         lists.sheet_state = "hidden"
-        last_row = len(record_rows) + TEMPLATE_SPARE_ROWS + 1
+        last_row = len(record_rows) + TEMPLATE_SPARE_ROWS + 2
         for index, scheme in enumerate(schemes, start=1):
             letter = get_column_letter(index)
             values = [scheme.code, *scheme.category_ids.mapped("complete_code")]
@@ -872,6 +929,15 @@ class ClassificationImporter(models.AbstractModel):
                 # Several codes go in one cell of a several-value scheme: the
                 # list then only warns.
                 errorStyle="warning" if scheme.multiple else "stop",
+                # Shown on the cell: the list gives codes, the names are on the
+                # Categories sheet.
+                showInputMessage=True,
+                promptTitle=scheme.name[:32],
+                prompt=self.env._(
+                    "Category codes of %(scheme)s: names beside the codes on the "
+                    "Categories sheet.",
+                    scheme=scheme.name,
+                )[:255],
                 error=self.env._(
                     "Choose category codes of %(scheme)s from the list; separate "
                     "several with ;.",
@@ -884,7 +950,7 @@ class ClassificationImporter(models.AbstractModel):
                 ),
             )
             column = get_column_letter(len(RECORD_COLUMNS) + index)
-            validation.add(f"{column}2:{column}{last_row}")
+            validation.add(f"{column}3:{column}{last_row}")
             sheet.add_data_validation(validation)
         buffer = io.BytesIO()
         workbook.save(buffer)
@@ -898,7 +964,7 @@ class ClassificationImporter(models.AbstractModel):
         """
         Target = self.env[SCHEME_TARGETS[kind]]
         records = Target.search(
-            Target._cpc_carrier_domain(),
+            [*Target._cpc_carrier_domain(), *TEMPLATE_RECORDS[kind]],
             order="name, id",
             limit=self._import_limits().rows,
         )

@@ -23,8 +23,8 @@ class PartnerClassification(models.Model):
     average_order_value = fields.Monetary(aggregator="avg")
     average_interval_days = fields.Float(aggregator="avg")
 
-    tier_color = fields.Integer(related="tier_id.color", string="Tier Colour")
-    segment_color = fields.Integer(related="segment_id.color", string="Segment Colour")
+    tier_color = fields.Integer(related="tier_id.color", string="Tier Color")
+    segment_color = fields.Integer(related="segment_id.color", string="Segment Color")
     tier_pin_note = fields.Char(
         string="Tier Pin", compute="_compute_pin_notes", compute_sudo=False
     )
@@ -76,7 +76,7 @@ class ResPartner(models.Model):
     # screens show them: coloured like their tier, with the pin spelt out.
     value_tier_color = fields.Integer(
         related="value_tier_id.color",
-        string="Value Tier Colour",
+        string="Value Tier Color",
         groups=CLASSIFICATION_USER,
     )
     classification_tier_color = fields.Integer(
@@ -104,8 +104,45 @@ class ResPartner(models.Model):
         compute="_compute_classification_has_sales",
         groups=CLASSIFICATION_USER,
     )
+    cpc_is_customer = fields.Boolean(
+        string="Is a Customer",
+        compute="_compute_cpc_is_customer",
+        search="_search_cpc_is_customer",
+        groups=CLASSIFICATION_USER,
+        help="The partner, or one of its contacts, has a quotation, a sales order "
+        "or a customer invoice, or it is classified for the current company.",
+    )
     lifecycle_stage = fields.Selection(group_expand=True)
     value_tier_id = fields.Many2one(group_expand="_read_group_expand_value_tiers")
+
+    @api.model
+    def _cpc_customer_domain(self):
+        """The customers the Customers menu and the import template list, not
+        every top-level partner (the companies, the users)."""
+        return [
+            "|",
+            "|",
+            "|",
+            ("customer_rank", ">", 0),
+            ("sale_order_ids", "!=", False),
+            ("child_ids.sale_order_ids", "!=", False),
+            ("classification_id", "!=", False),
+        ]
+
+    @api.depends_context("company")
+    def _compute_cpc_is_customer(self):
+        # Records being created (the form's onchanges) are no one's customer yet.
+        customers = self.search(
+            [("id", "in", self._origin.ids), *self._cpc_customer_domain()]
+        )
+        for partner in self:
+            partner.cpc_is_customer = partner._origin in customers
+
+    def _search_cpc_is_customer(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        domain = self._cpc_customer_domain()
+        return domain if (operator == "=") == bool(value) else ["!", *domain]
 
     @api.model
     def _read_group_expand_value_tiers(self, tiers, domain):
@@ -159,3 +196,58 @@ class ResPartner(models.Model):
             partner.classification_has_sales = (
                 partner.commercial_partner_id.id in with_sales
             )
+
+    # The class history of the customer for the current company, one click from
+    # its form.
+    classification_history_count = fields.Integer(
+        string="Class Changes",
+        compute="_compute_classification_history_count",
+        groups=CLASSIFICATION_USER,
+    )
+
+    @api.depends_context("company")
+    def _compute_classification_history_count(self):
+        counts = dict(
+            self.env["partner.classification.history"]._read_group(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                ],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.classification_history_count = counts.get(
+                partner.commercial_partner_id, 0
+            )
+
+    def action_open_classification_history(self):
+        self.ensure_one()
+        # Callable over RPC by whoever reads the partner: not a way round the
+        # group of the history.
+        self.check_field_access_rights("read", ["classification_history_count"])
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_product_classification.partner_classification_history_action"
+        )
+        action.update(
+            name=self.env._(
+                "Class History of %(customer)s",
+                customer=self.commercial_partner_id.display_name,
+            ),
+            domain=[
+                ("partner_id", "=", self.commercial_partner_id.id),
+                ("company_id", "=", self.env.company.id),
+            ],
+            context={},
+        )
+        return action
+
+
+class PartnerRfmCell(models.Model):
+    _inherit = "partner.rfm.cell"
+
+    # The segment map is read grouped by segment: a sum of scores means nothing.
+    recency_score = fields.Integer(aggregator=False)
+    frequency_score = fields.Integer(aggregator=False)
+    monetary_score = fields.Integer(aggregator=False)

@@ -15,7 +15,9 @@ CLASSIFY_CRON = "customer_product_classification.ir_cron_classify_customers"
 LIFECYCLE_STAGES = [
     ("prospect", "Prospect"),
     ("new", "New"),
-    ("active", "Active"),
+    # Not "Active": that word is the archive toggle of every Odoo record, and
+    # translates as such.
+    ("active", "Active Customer"),
     ("loyal", "Loyal"),
     ("at_risk", "At Risk"),
     ("churned", "Churned"),

@@ -13,8 +13,9 @@ ABC_BASES = [
 # Context key under which a profile's write checks its levels once, at the end
 # (an object no RPC call can forge: JSON carries none).
 LEVELS_CHECKED_BY_PROFILE = "cpc_abc_levels_checked_by_profile"
-# The default Pareto split, seeded for every company.
-DEFAULT_LEVELS = (("A", 80.0, 10), ("B", 15.0, 20), ("C", 5.0, 30))
+# The default Pareto split, seeded for every company, coloured as the customer
+# tiers of the same letter.
+DEFAULT_LEVELS = (("A", 80.0, 10, 2), ("B", 15.0, 20, 4), ("C", 5.0, 30, 3))
 
 
 _PROFILE_WRITE = object()
@@ -209,17 +210,27 @@ class ProductAbcProfile(models.Model):
                 raise UserError(error.args[0]) from error
 
     @api.model
+    def _default_name(self):
+        return self.env._("Products by revenue")
+
+    @api.model
     def _default_values(self, company):
         english = self.with_context(lang="en_US")
         return {
-            "name": english.env._("Products by revenue"),
+            "name": english._default_name(),
             "company_id": company.id,
             "basis": "revenue",
             "level_ids": [
                 Command.create(
-                    {"code": code, "name": code, "share": share, "sequence": seq}
+                    {
+                        "code": code,
+                        "name": code,
+                        "share": share,
+                        "sequence": seq,
+                        "color": color,
+                    }
                 )
-                for code, share, seq in DEFAULT_LEVELS
+                for code, share, seq, color in DEFAULT_LEVELS
             ],
         }
 
@@ -241,17 +252,29 @@ class ProductAbcProfile(models.Model):
         have = {company_id for (company_id,) in rows}
         missing = companies.filtered(lambda company: company.id not in have)
         profiles = self.sudo().create([self._default_values(c) for c in missing])
-        for profile in profiles:
-            profile._translate_default_name()
+        profiles._cpc_translate_default_names()
         return profiles
 
-    def _translate_default_name(self):
-        """The default profile's name in every installed language."""
-        for lang, _name in self.env["res.lang"].get_installed():
-            if lang == "en_US":
-                continue
-            translated = self.with_context(lang=lang).env._("Products by revenue")
-            self.with_context(lang=lang).name = translated
+    def _cpc_translate_default_names(self):
+        """Name the default profiles among these in every installed language.
+
+        They are created in code, so the .po files never reach them: called when
+        they are created and when a language is installed later. A profile
+        renamed by the user keeps its name."""
+        english = self.with_context(lang="en_US")
+        defaults = english.filtered(
+            lambda profile: profile.name == english._default_name()
+        )
+        if not defaults:
+            return
+        translations = {
+            lang: self.with_context(lang=lang)._default_name()
+            for lang, _label in self.env["res.lang"].get_installed()
+            if lang != "en_US"
+        }
+        if translations:
+            for profile in defaults:
+                profile.update_field_translations("name", translations)
 
 
 class ProductAbcLevel(models.Model):

@@ -226,6 +226,22 @@ class ProductClassification(models.Model):
                     )
                 )
 
+    @api.constrains("manual_xyz_class")
+    def _check_pin_no_demand(self):
+        # "No demand" says the product did not sell in the XYZ window: a pin
+        # cannot say so of one that sold.
+        for record in self.filtered(lambda r: r.manual_xyz_class == "none"):
+            if record.sale_months:
+                raise ValidationError(
+                    self.env._(
+                        "%(product)s sold in %(months)s months of the XYZ window: "
+                        "it cannot be pinned to No demand. Pin X, Y or Z, or Not "
+                        "enough history.",
+                        product=record.product_tmpl_id.display_name,
+                        months=record.sale_months,
+                    )
+                )
+
     @api.model
     def _cpc_subject(self):
         return PRODUCT_SUBJECT

@@ -104,67 +104,77 @@ class ResCompany(models.Model):
         "cpc_rfm_weight_monetary",
     )
     def _check_cpc_analysis_months(self):
-        # Bounds keep the run's date arithmetic and SQL in range (a window of
-        # 100,000 months reaches before year 1); they are written so that NaN,
-        # which compares false with everything, fails them too.
         for company in self:
-            if not 1 <= company.cpc_analysis_months <= MAX_ANALYSIS_MONTHS:
-                raise ValidationError(
-                    self.env._(
-                        "The analysis window of company %(company)s must be between "
-                        "1 and %(max)s months.",
-                        company=company.display_name,
-                        max=MAX_ANALYSIS_MONTHS,
-                    )
-                )
-            if not (
-                1 <= company.cpc_new_days <= MAX_DAYS
-                and 1 <= company.cpc_loyal_min_orders <= MAX_ORDERS
-            ):
-                raise ValidationError(
-                    self.env._(
-                        "Company %(company)s: the new customer days must be between 1 "
-                        "and %(max_days)s, the loyal customer orders between 1 and "
-                        "%(max_orders)s.",
-                        company=company.display_name,
-                        max_days=MAX_DAYS,
-                        max_orders=MAX_ORDERS,
-                    )
-                )
-            if not 0 < company.cpc_at_risk_days < company.cpc_churn_days <= MAX_DAYS:
-                raise ValidationError(
-                    self.env._(
-                        "Company %(company)s: a customer must be at risk (after "
-                        "%(at_risk)s days) before it is churned (after %(churn)s "
-                        "days), and churned within %(max)s days.",
-                        company=company.display_name,
-                        at_risk=company.cpc_at_risk_days,
-                        churn=company.cpc_churn_days,
-                        max=MAX_DAYS,
-                    )
-                )
-            if not 1 <= company.cpc_at_risk_factor <= MAX_AT_RISK_FACTOR:
-                raise ValidationError(
-                    self.env._(
-                        "Company %(company)s: the at risk interval factor must be "
-                        "between 1 and %(max)s.",
-                        company=company.display_name,
-                        max=MAX_AT_RISK_FACTOR,
-                    )
-                )
-            weights = company._cpc_rfm_weights()
-            if not (
+            company._cpc_check_bounds(company._cpc_customer_bounds())
+
+    def _cpc_check_bounds(self, bounds):
+        """Refuse the first bound a setting breaks. ``bounds`` lists (whether the
+        company keeps the bound, the error naming it): bounds keep the run's date
+        arithmetic and SQL in range (a window of 100,000 months reaches before
+        year 1), and are written so that NaN, which compares false with
+        everything, fails them too."""
+        for kept, message in bounds:
+            if not kept:
+                raise ValidationError(message())
+
+    def _cpc_customer_bounds(self):
+        self.ensure_one()
+        company = self.display_name
+        weights = self._cpc_rfm_weights()
+        return [
+            (
+                1 <= self.cpc_analysis_months <= MAX_ANALYSIS_MONTHS,
+                lambda: self.env._(
+                    "The analysis window of company %(company)s must be between "
+                    "1 and %(max)s months.",
+                    company=company,
+                    max=MAX_ANALYSIS_MONTHS,
+                ),
+            ),
+            (
+                1 <= self.cpc_new_days <= MAX_DAYS
+                and 1 <= self.cpc_loyal_min_orders <= MAX_ORDERS,
+                lambda: self.env._(
+                    "Company %(company)s: the new customer days must be between 1 "
+                    "and %(max_days)s, the loyal customer orders between 1 and "
+                    "%(max_orders)s.",
+                    company=company,
+                    max_days=MAX_DAYS,
+                    max_orders=MAX_ORDERS,
+                ),
+            ),
+            (
+                0 < self.cpc_at_risk_days < self.cpc_churn_days <= MAX_DAYS,
+                lambda: self.env._(
+                    "Company %(company)s: a customer must be at risk (after "
+                    "%(at_risk)s days) before it is churned (after %(churn)s "
+                    "days), and churned within %(max)s days.",
+                    company=company,
+                    at_risk=self.cpc_at_risk_days,
+                    churn=self.cpc_churn_days,
+                    max=MAX_DAYS,
+                ),
+            ),
+            (
+                1 <= self.cpc_at_risk_factor <= MAX_AT_RISK_FACTOR,
+                lambda: self.env._(
+                    "Company %(company)s: the at risk interval factor must be "
+                    "between 1 and %(max)s.",
+                    company=company,
+                    max=MAX_AT_RISK_FACTOR,
+                ),
+            ),
+            (
                 all(0 <= weight <= MAX_RFM_WEIGHT for weight in weights)
-                and sum(weights) > 0
-            ):
-                raise ValidationError(
-                    self.env._(
-                        "Company %(company)s: the RFM weights must be between 0 and "
-                        "%(max)s, and at least one must be positive.",
-                        company=company.display_name,
-                        max=MAX_RFM_WEIGHT,
-                    )
-                )
+                and sum(weights) > 0,
+                lambda: self.env._(
+                    "Company %(company)s: the RFM weights must be between 0 and "
+                    "%(max)s, and at least one must be positive.",
+                    company=company,
+                    max=MAX_RFM_WEIGHT,
+                ),
+            ),
+        ]
 
     @api.constrains("cpc_tier_method")
     def _check_cpc_tier_method(self):
@@ -384,38 +394,42 @@ class ResCompanyProductClasses(models.Model):
     )
     def _check_cpc_xyz(self):
         for company in self:
-            if not 2 <= company.cpc_xyz_months <= MAX_ANALYSIS_MONTHS:
-                raise ValidationError(
-                    self.env._(
-                        "Company %(company)s: the XYZ window must be between 2 and "
-                        "%(max)s months.",
-                        company=company.display_name,
-                        max=MAX_ANALYSIS_MONTHS,
-                    )
-                )
-            if not 1 <= company.cpc_xyz_min_months <= company.cpc_xyz_months:
-                raise ValidationError(
-                    self.env._(
-                        "Company %(company)s: the XYZ minimum history must be between "
-                        "1 month and the XYZ window (%(months)s months).",
-                        company=company.display_name,
-                        months=company.cpc_xyz_months,
-                    )
-                )
-            # Written so that NaN fails too.
-            if not (
-                0 < company.cpc_xyz_x_max < company.cpc_xyz_y_max <= MAX_XYZ_THRESHOLD
-            ):
-                raise ValidationError(
-                    self.env._(
-                        "Company %(company)s: the XYZ limits must satisfy 0 < X "
-                        "limit (%(x)s) < Y limit (%(y)s) ≤ %(max)s.",
-                        company=company.display_name,
-                        x=company.cpc_xyz_x_max,
-                        y=company.cpc_xyz_y_max,
-                        max=MAX_XYZ_THRESHOLD,
-                    )
-                )
+            company._cpc_check_bounds(company._cpc_xyz_bounds())
+
+    def _cpc_xyz_bounds(self):
+        self.ensure_one()
+        company = self.display_name
+        return [
+            (
+                2 <= self.cpc_xyz_months <= MAX_ANALYSIS_MONTHS,
+                lambda: self.env._(
+                    "Company %(company)s: the XYZ window must be between 2 and "
+                    "%(max)s months.",
+                    company=company,
+                    max=MAX_ANALYSIS_MONTHS,
+                ),
+            ),
+            (
+                1 <= self.cpc_xyz_min_months <= self.cpc_xyz_months,
+                lambda: self.env._(
+                    "Company %(company)s: the XYZ minimum history must be between "
+                    "1 month and the XYZ window (%(months)s months).",
+                    company=company,
+                    months=self.cpc_xyz_months,
+                ),
+            ),
+            (
+                0 < self.cpc_xyz_x_max < self.cpc_xyz_y_max <= MAX_XYZ_THRESHOLD,
+                lambda: self.env._(
+                    "Company %(company)s: the XYZ limits must satisfy 0 < X "
+                    "limit (%(x)s) < Y limit (%(y)s) ≤ %(max)s.",
+                    company=company,
+                    x=self.cpc_xyz_x_max,
+                    y=self.cpc_xyz_y_max,
+                    max=MAX_XYZ_THRESHOLD,
+                ),
+            ),
+        ]
 
     @api.model_create_multi
     def create(self, vals_list):

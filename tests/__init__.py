@@ -20,3 +20,4 @@ from . import test_install
 from . import test_strategies
 from . import test_product_classification
 from . import test_strategy_safety
+from . import test_screen_walk

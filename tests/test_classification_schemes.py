@@ -277,7 +277,11 @@ class TestSchemes(SchemeCase):
             expand=True,
         )["values"]
         by_id = {value["id"]: value for value in values}
-        self.assertEqual(by_id[self.shanghai.id]["display_name"], "East / Shanghai")
+        # Indented under its parent, not its whole path, which the panel cuts
+        # (issue 11).
+        self.assertEqual(
+            by_id[self.shanghai.id]["display_name"], "\u2003\u2003Shanghai"
+        )
         self.assertEqual(by_id[self.shanghai.id]["group_id"], self.region.id)
         self.assertNotIn(self.grade_a.id, by_id)
 

@@ -162,7 +162,8 @@ class TestImportScreens(SchemeCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.acme = cls.env["res.partner"].create(
-            {"name": "Acme", "is_company": True, "ref": "C001"}
+            # A customer: the template lists customers (issue 11).
+            {"name": "Acme", "is_company": True, "ref": "C001", "customer_rank": 1}
         )
         cls.acme.write(
             {
@@ -180,7 +181,9 @@ class TestImportScreens(SchemeCase):
 
     def test_template_holds_records_and_lists_of_codes(self):
         # Two customers the name alone does not tell apart.
-        twins = self._company("Twin") | self._company("Twin")
+        twins = self._company("Twin", customer_rank=1) | self._company(
+            "Twin", customer_rank=1
+        )
         wizard = self.env["classification.import.wizard"].with_user(self.manager)
         wizard = wizard.create({})
         wizard.action_download_template()

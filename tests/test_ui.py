@@ -45,7 +45,8 @@ class TestClassificationUi(HttpCase):
         partner, other = self.env["res.partner"].create(
             [
                 {"name": "Tour Customer", "is_company": True},
-                {"name": "Tour Other", "is_company": True},
+                # A customer without orders yet: the Customers menu lists it.
+                {"name": "Tour Other", "is_company": True, "customer_rank": 1},
             ]
         )
         partner[customer_type.field_name] = self.env.ref(
@@ -88,12 +89,14 @@ class TestClassificationUi(HttpCase):
                 {
                     "name": "Tour Shanghai Co",
                     "is_company": True,
+                    "customer_rank": 1,
                     "country_id": self.env.ref("base.cn").id,
                     "state_id": self.env.ref("base.state_cn_SH").id,
                 },
                 {
                     "name": "Tour Paris Co",
                     "is_company": True,
+                    "customer_rank": 1,
                     "country_id": self.env.ref("base.fr").id,
                 },
             ]

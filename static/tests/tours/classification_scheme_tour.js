@@ -20,8 +20,8 @@ registry.category("web_tour.tours").add("customer_product_classification_scheme_
             run: "click",
         },
         {
-            content: "Tick East China in the category panel",
-            trigger: '.o_search_panel_filter_value:contains("Mainland China / East China") input',
+            content: "Tick East China in the category panel (indented under Mainland China)",
+            trigger: '.o_search_panel_filter_value:contains("East China") input',
             run: "click",
         },
         {

@@ -32,6 +32,10 @@ registry.category("web_tour.tours").add("customer_product_classification_tour", 
             trigger: '.o_list_view th[data-name="value_tier_id"]',
         },
         {
+            content: "Customers only, by default",
+            trigger: '.o_searchview_facet:contains("Customers")',
+        },
+        {
             content: "Switch to the kanban view",
             trigger: ".o_switch_view.o_kanban",
             run: "click",
@@ -162,6 +166,22 @@ registry.category("web_tour.tours").add("customer_product_classification_tour", 
                     throw new Error(`preview said ${previewedCount}, the toast: ${text}`);
                 }
             },
+        },
+        {
+            content: "Open the R × F grid",
+            trigger:
+                '.o_menu_sections [data-menu-xmlid="customer_product_classification.menu_classification_analysis"]',
+            run: "click",
+        },
+        {
+            trigger:
+                '.dropdown-item[data-menu-xmlid="customer_product_classification.menu_classification_analysis_rf_grid"]',
+            run: "click",
+        },
+        {
+            content: "The grid's corner names its axes",
+            trigger:
+                '.o_pivot .o_cpc_pivot_axes:contains("Frequency Score (F)"):contains("Recency Score (R)")',
         },
     ],
 });
