@@ -224,8 +224,9 @@ class ResPartner(models.Model):
 
     @api.model
     def _cpc_uncoded_domain(self):
-        """Customers without a code: commercial partners that are customers,
-        or that a coding rule's domain selects; never the companies' own
+        """Customers without a code: commercial partners that are customers
+        (as the Customers menu counts them), or that a coding rule's domain
+        selects; never the companies' own
         partners nor internal users' (the administrator, colleagues)."""
         rules = (
             self.env["classification.coding.rule"]
@@ -238,7 +239,7 @@ class ResPartner(models.Model):
                 self._cpc_carrier_domain(),
                 [("ref", "in", (False, ""))],
                 [("id", "not in", SQL(NOT_CUSTOMERS))],
-                expression.OR([[("customer_rank", ">", 0)], *selected]),
+                expression.OR([self._cpc_customer_domain(), *selected]),
             ]
         )
 
