@@ -27,6 +27,9 @@ MAX_BATCH_SIZE = 100000
 # customer, or all bought once): nobody ranks above anybody, so the middle one.
 EVEN_SCORE = 3
 NOTE_SUBTYPE = "customer_product_classification.mt_classification_change"
+# From how many changed rows the run's diff table is analyzed before it is
+# written from (a few rows join well on any plan).
+ANALYZE_DIFF_ROWS = 1000
 
 
 class ClassificationEngine(models.AbstractModel):
@@ -137,6 +140,10 @@ class ClassificationEngine(models.AbstractModel):
         )
         cr.execute("SELECT COUNT(*) FROM cpc_diff")
         changed = cr.fetchone()[0]
+        if changed > ANALYZE_DIFF_ROWS:
+            # Autovacuum never analyzes temporary tables: without statistics the
+            # writes below would join tens of thousands of rows on a guess.
+            cr.execute("ANALYZE cpc_diff")
         result = {"changed": changed, "done": 0, "remaining": changed}
         if preview:
             result["changes"] = self._cpc_preview_changes()
@@ -341,39 +348,57 @@ class ClassificationEngine(models.AbstractModel):
     @api.model
     def _cpc_write_history(self, company, reference_date, source):
         """One history row per changed effective class, dated now and for the
-        reference date the classes hold for."""
+        reference date the classes hold for: one INSERT for every class, each
+        diff row unfolded into one candidate per class (its own old and new
+        value, the other classes' columns empty)."""
         subject = self._cpc_subject()
         history = self.env[subject.history_model]
-        for tracked in subject.tracked:
-            self.env.cr.execute(
+        tracked = subject.tracked
+        columns = [c for t in tracked for c in (t.history_old, t.history_new)]
+        candidates = []
+        for kind in tracked:
+            values = [SQL("%s", kind.kind)]
+            for other in tracked:
+                for column in (other.diff_old, other.diff_new):
+                    values.append(
+                        SQL.identifier("d", column) if other is kind else SQL("NULL")
+                    )
+            values.append(
                 SQL(
-                    """
-                    INSERT INTO %(table)s
-                           (classification_id, %(key)s, company_id, date,
-                            reference_date, change_type, source, %(old)s, %(new)s,
-                            create_uid, create_date, write_uid, write_date)
-                    SELECT d.classification_id, d.%(key)s, %(company)s,
-                           now() AT TIME ZONE 'UTC', %(day)s, %(kind)s, %(source)s,
-                           d.%(diff_old)s, d.%(diff_new)s,
-                           %(uid)s, now() AT TIME ZONE 'UTC',
-                           %(uid)s, now() AT TIME ZONE 'UTC'
-                      FROM cpc_diff d
-                     WHERE d.classification_id IS NOT NULL
-                       AND d.%(diff_old)s IS DISTINCT FROM d.%(diff_new)s
-                    """,
-                    table=SQL.identifier(history._table),
-                    key=SQL.identifier(subject.key),
-                    old=SQL.identifier(tracked.history_old),
-                    new=SQL.identifier(tracked.history_new),
-                    diff_old=SQL.identifier(tracked.diff_old),
-                    diff_new=SQL.identifier(tracked.diff_new),
-                    company=company.id,
-                    day=reference_date,
-                    kind=tracked.kind,
-                    source=source,
-                    uid=self.env.uid,
+                    "d.%s IS DISTINCT FROM d.%s",
+                    SQL.identifier(kind.diff_old),
+                    SQL.identifier(kind.diff_new),
                 )
             )
+            candidates.append(SQL("(%s)", SQL(", ").join(values)))
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO %(table)s
+                       (classification_id, %(key)s, company_id, date,
+                        reference_date, change_type, source, %(columns)s,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT d.classification_id, d.%(key)s, %(company)s,
+                       now() AT TIME ZONE 'UTC', %(day)s, h.kind, %(source)s,
+                       %(values)s,
+                       %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM cpc_diff d
+                 CROSS JOIN LATERAL (VALUES %(candidates)s)
+                       AS h(kind, %(columns)s, changed)
+                 WHERE d.classification_id IS NOT NULL AND h.changed
+                """,
+                table=SQL.identifier(history._table),
+                key=SQL.identifier(subject.key),
+                columns=SQL(", ").join(SQL.identifier(c) for c in columns),
+                values=SQL(", ").join(SQL.identifier("h", c) for c in columns),
+                candidates=SQL(", ").join(candidates),
+                company=company.id,
+                day=reference_date,
+                source=source,
+                uid=self.env.uid,
+            )
+        )
 
     # ------------------------------------------------------------ mirror
     @api.model
