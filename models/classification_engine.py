@@ -27,9 +27,6 @@ MAX_BATCH_SIZE = 100000
 # customer, or all bought once): nobody ranks above anybody, so the middle one.
 EVEN_SCORE = 3
 NOTE_SUBTYPE = "customer_product_classification.mt_classification_change"
-# From how many changed rows the run's diff table is analyzed before it is
-# written from (a few rows join well on any plan).
-ANALYZE_DIFF_ROWS = 1000
 
 
 class ClassificationEngine(models.AbstractModel):
@@ -140,10 +137,6 @@ class ClassificationEngine(models.AbstractModel):
         )
         cr.execute("SELECT COUNT(*) FROM cpc_diff")
         changed = cr.fetchone()[0]
-        if changed > ANALYZE_DIFF_ROWS:
-            # Autovacuum never analyzes temporary tables: without statistics the
-            # writes below would join tens of thousands of rows on a guess.
-            cr.execute("ANALYZE cpc_diff")
         result = {"changed": changed, "done": 0, "remaining": changed}
         if preview:
             result["changes"] = self._cpc_preview_changes()
@@ -239,6 +232,9 @@ class ClassificationEngine(models.AbstractModel):
                      ON c.%(key)s = r.%(key)s AND c.company_id = %(company)s
              WHERE (c.id IS NULL OR (%(columns)s) IS DISTINCT FROM (%(stored)s))
                    %(restrict)s
+             -- Written in key order: the new rows' ids, their history and the
+             -- lookups of every foreign key walk the indexes in order.
+             ORDER BY r.%(key)s
             """,
             result=self._cpc_result_query(company, reference_date, prepared),
             classes=SQL(", ").join(classes),
