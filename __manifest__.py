@@ -4,7 +4,7 @@
     "name": "Customer and Product Classification",
     "summary": "Classify customers and products from your own sales history: "
     "RFM segments, value tiers, lifecycle stages, coded schemes and ABC/XYZ",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Sales",
     "website": "https://github.com/customer-product-classification/customer_product_classification",
     "author": "Customer Product Classification contributors",

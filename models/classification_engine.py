@@ -232,6 +232,9 @@ class ClassificationEngine(models.AbstractModel):
                      ON c.%(key)s = r.%(key)s AND c.company_id = %(company)s
              WHERE (c.id IS NULL OR (%(columns)s) IS DISTINCT FROM (%(stored)s))
                    %(restrict)s
+             -- Written in key order: the new rows' ids, their history and the
+             -- lookups of every foreign key walk the indexes in order.
+             ORDER BY r.%(key)s
             """,
             result=self._cpc_result_query(company, reference_date, prepared),
             classes=SQL(", ").join(classes),
@@ -341,39 +344,57 @@ class ClassificationEngine(models.AbstractModel):
     @api.model
     def _cpc_write_history(self, company, reference_date, source):
         """One history row per changed effective class, dated now and for the
-        reference date the classes hold for."""
+        reference date the classes hold for: one INSERT for every class, each
+        diff row unfolded into one candidate per class (its own old and new
+        value, the other classes' columns empty)."""
         subject = self._cpc_subject()
         history = self.env[subject.history_model]
-        for tracked in subject.tracked:
-            self.env.cr.execute(
+        tracked = subject.tracked
+        columns = [c for t in tracked for c in (t.history_old, t.history_new)]
+        candidates = []
+        for kind in tracked:
+            values = [SQL("%s", kind.kind)]
+            for other in tracked:
+                for column in (other.diff_old, other.diff_new):
+                    values.append(
+                        SQL.identifier("d", column) if other is kind else SQL("NULL")
+                    )
+            values.append(
                 SQL(
-                    """
-                    INSERT INTO %(table)s
-                           (classification_id, %(key)s, company_id, date,
-                            reference_date, change_type, source, %(old)s, %(new)s,
-                            create_uid, create_date, write_uid, write_date)
-                    SELECT d.classification_id, d.%(key)s, %(company)s,
-                           now() AT TIME ZONE 'UTC', %(day)s, %(kind)s, %(source)s,
-                           d.%(diff_old)s, d.%(diff_new)s,
-                           %(uid)s, now() AT TIME ZONE 'UTC',
-                           %(uid)s, now() AT TIME ZONE 'UTC'
-                      FROM cpc_diff d
-                     WHERE d.classification_id IS NOT NULL
-                       AND d.%(diff_old)s IS DISTINCT FROM d.%(diff_new)s
-                    """,
-                    table=SQL.identifier(history._table),
-                    key=SQL.identifier(subject.key),
-                    old=SQL.identifier(tracked.history_old),
-                    new=SQL.identifier(tracked.history_new),
-                    diff_old=SQL.identifier(tracked.diff_old),
-                    diff_new=SQL.identifier(tracked.diff_new),
-                    company=company.id,
-                    day=reference_date,
-                    kind=tracked.kind,
-                    source=source,
-                    uid=self.env.uid,
+                    "d.%s IS DISTINCT FROM d.%s",
+                    SQL.identifier(kind.diff_old),
+                    SQL.identifier(kind.diff_new),
                 )
             )
+            candidates.append(SQL("(%s)", SQL(", ").join(values)))
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO %(table)s
+                       (classification_id, %(key)s, company_id, date,
+                        reference_date, change_type, source, %(columns)s,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT d.classification_id, d.%(key)s, %(company)s,
+                       now() AT TIME ZONE 'UTC', %(day)s, h.kind, %(source)s,
+                       %(values)s,
+                       %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM cpc_diff d
+                 CROSS JOIN LATERAL (VALUES %(candidates)s)
+                       AS h(kind, %(columns)s, changed)
+                 WHERE d.classification_id IS NOT NULL AND h.changed
+                """,
+                table=SQL.identifier(history._table),
+                key=SQL.identifier(subject.key),
+                columns=SQL(", ").join(SQL.identifier(c) for c in columns),
+                values=SQL(", ").join(SQL.identifier("h", c) for c in columns),
+                candidates=SQL(", ").join(candidates),
+                company=company.id,
+                day=reference_date,
+                source=source,
+                uid=self.env.uid,
+            )
+        )
 
     # ------------------------------------------------------------ mirror
     @api.model

@@ -4,7 +4,26 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL, format_date
 
 PIN_TEXT_FIELDS = ("pin_reason", "pin_until")
+CLASSIFICATION_USER = "customer_product_classification.group_classification_user"
 SOURCES = [("scheduled", "Scheduled"), ("wizard", "Wizard"), ("manual", "Manual")]
+
+
+def mirror_field(field_class, *args, **kwargs):
+    """A class of the classified record (a Tracked ``mirror``) as its model
+    declares it: per company (the record's classification for the current
+    company), kept by the engine in SQL, never copied (a duplicate has no sales
+    of its own) and, like what a customer or product makes, internal: only the
+    classification group reads, searches and groups by it (related and computed
+    fields run as superuser, so the group is what keeps it from portal, public
+    and other internal users)."""
+    return field_class(
+        *args,
+        company_dependent=True,
+        readonly=True,
+        copy=False,
+        groups=CLASSIFICATION_USER,
+        **kwargs,
+    )
 
 
 # Dependencies read from the subject of the concrete model; the mixins
@@ -272,6 +291,37 @@ class ClassificationHistoryMixin(models.AbstractModel):
     )
     source = fields.Selection(SOURCES, required=True)
     reason = fields.Char()
+
+    @api.model
+    def _cpc_fill_reference_dates(self):
+        """Give the history rows written before they carried a reference date
+        the day they were written on, in their company's time zone (that of the
+        company's partner, else UTC, as runs count days): runs were not
+        back-dated then. Called by the 18.0.1.2.0 migration.
+
+        Their write date stays: the rows are not changed, a column they lacked
+        is filled."""
+        for name in self.env.registry.descendants([self._name], "_inherit"):
+            history = self.env[name]
+            if history._abstract:
+                continue
+            history.flush_model(["reference_date", "date", "company_id"])
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE %(table)s h
+                       SET reference_date = (
+                           h.date AT TIME ZONE 'UTC'
+                           AT TIME ZONE COALESCE(zone.name, 'UTC'))::date
+                      FROM res_company c
+                      JOIN res_partner p ON p.id = c.partner_id
+                      LEFT JOIN pg_timezone_names zone ON zone.name = p.tz
+                     WHERE h.reference_date IS NULL AND c.id = h.company_id
+                    """,
+                    table=SQL.identifier(history._table),
+                )
+            )
+            history.invalidate_model(["reference_date"])
 
     def write(self, vals):
         # A record of what happened: nobody rewrites it, not even with sudo (the

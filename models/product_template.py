@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 from odoo import api, fields, models
 
+from .classification_result_mixin import mirror_field
 from .product_classification import CLASSIFICATION_USER, XYZ_CLASSES
 
 
@@ -10,35 +11,22 @@ class ProductTemplate(models.Model):
 
     # ------------------------------------------------ product ABC/XYZ classes
     # The effective classes of the template, per company, kept by the product
-    # classification run so that product lists filter and group by them. What a
-    # product makes is internal: only the group reads them. Never copied: a
-    # duplicate has no sales of its own.
-    abc_level_id = fields.Many2one(
+    # classification run so that product lists filter and group by them (read
+    # by the classification group only).
+    abc_level_id = mirror_field(
+        fields.Many2one,
         "product.abc.level",
         string="ABC Class",
-        company_dependent=True,
-        readonly=True,
-        copy=False,
-        groups=CLASSIFICATION_USER,
         help="The product's ABC class for the current company (A makes the most).",
     )
-    xyz_class = fields.Selection(
+    xyz_class = mirror_field(
+        fields.Selection,
         XYZ_CLASSES,
         string="XYZ Class",
-        company_dependent=True,
-        readonly=True,
-        copy=False,
-        groups=CLASSIFICATION_USER,
         help="How steadily the product sells for the current company (X steadily, "
         "Z erratically).",
     )
-    abc_xyz_class = fields.Char(
-        string="ABC-XYZ Class",
-        company_dependent=True,
-        readonly=True,
-        copy=False,
-        groups=CLASSIFICATION_USER,
-    )
+    abc_xyz_class = mirror_field(fields.Char, string="ABC-XYZ Class")
     product_classification_ids = fields.One2many(
         "product.classification",
         "product_tmpl_id",

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 from odoo import api, fields, models
 
+from .classification_result_mixin import mirror_field
 from .partner_classification import CLASSIFICATION_USER, LIFECYCLE_STAGES
 
 
@@ -14,34 +15,16 @@ class ResPartner(models.Model):
     )
 
     # The effective classes of the commercial partner, per company, kept by the
-    # classification engine so that customer lists can filter and group by them.
-    # Customer value is internal: related and computed fields are computed as
-    # superuser, so only the group keeps them from portal, public and other
-    # internal users (read, search, group by, export). Never copied: a duplicate
-    # has no sales of its own.
-    value_tier_id = fields.Many2one(
-        "partner.value.tier",
-        string="Value Tier",
-        company_dependent=True,
-        readonly=True,
-        copy=False,
-        groups=CLASSIFICATION_USER,
+    # classification engine so that customer lists can filter and group by them
+    # (read, search, group by and export by the classification group only).
+    value_tier_id = mirror_field(
+        fields.Many2one, "partner.value.tier", string="Value Tier"
     )
-    rfm_segment_id = fields.Many2one(
-        "partner.rfm.segment",
-        string="RFM Segment",
-        company_dependent=True,
-        readonly=True,
-        copy=False,
-        groups=CLASSIFICATION_USER,
+    rfm_segment_id = mirror_field(
+        fields.Many2one, "partner.rfm.segment", string="RFM Segment"
     )
-    lifecycle_stage = fields.Selection(
-        LIFECYCLE_STAGES,
-        string="Lifecycle Stage",
-        company_dependent=True,
-        readonly=True,
-        copy=False,
-        groups=CLASSIFICATION_USER,
+    lifecycle_stage = mirror_field(
+        fields.Selection, LIFECYCLE_STAGES, string="Lifecycle Stage"
     )
     classification_id = fields.Many2one(
         "partner.classification",

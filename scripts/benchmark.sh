@@ -18,7 +18,7 @@
 # CPC_BENCH_DB names the database (default cpc_bench), for runs side by side.
 #
 # Usage: scripts/benchmark.sh [customers] [--customers N] [--lines N] [--profile]
-#        scripts/benchmark.sh products [--products N] [--lines N]
+#        scripts/benchmark.sh products [--products N] [--lines N] [--profile]
 #        scripts/benchmark.sh import [--rows N] [--hostile [--only TEXT]]
 #        scripts/benchmark.sh create [--single N] [--batch N] [--rounds N]
 #        scripts/benchmark.sh coding [--customers N]

@@ -17,39 +17,36 @@ Run by scripts/benchmark.sh, which prepares the database:
                            [--lines N]
 """
 
-import argparse
-import cProfile
-import pstats
-import resource
 import sys
 import time
 
-import odoo
-from odoo import SUPERUSER_ID
+from benchmark_common import (
+    Timer,
+    insert_orders,
+    insert_partners,
+    main,
+    peak_memory_mb,
+    profiled,
+    report_runs,
+)
+
 from odoo.tools import SQL
 
 # Products the order lines are spread over.
 PRODUCTS = 500
+WRITTEN_TABLES = (
+    ("res_partner", "partners"),
+    ("partner_classification", "classifications"),
+    ("partner_classification_history", "history"),
+)
 
 
-def peak_memory_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class Bench:
+class Bench(Timer):
     def __init__(self, env, customers, lines):
-        self.env, self.cr = env, env.cr
+        super().__init__(env)
         self.customers, self.lines = customers, lines
         self.orders = 3 * customers
         self.company = env.company
-        self.figures = {}
-
-    def timed(self, label, function):
-        started = time.perf_counter()
-        result = function()
-        self.cr.commit()
-        self.figures[label] = time.perf_counter() - started
-        return result
 
     # -- data ------------------------------------------------------------------
     def build(self):
@@ -70,23 +67,7 @@ class Bench:
         )
         self.dozen = self.env.ref("uom.product_uom_dozen").id
         cr.execute("SELECT setseed(0.42)")
-        cr.execute(
-            SQL(
-                """
-                INSERT INTO res_partner (name, complete_name, active, type, is_company,
-                                         autopost_bills, lang, create_date, write_date,
-                                         create_uid, write_uid)
-                SELECT 'Bench Customer ' || g, 'Bench Customer ' || g, TRUE, 'contact',
-                       TRUE, 'ask', 'en_US', now(), now(), 1, 1
-                  FROM generate_series(1, %s) g
-                """,
-                self.customers,
-            )
-        )
-        cr.execute(
-            "UPDATE res_partner SET commercial_partner_id = id "
-            "WHERE name LIKE 'Bench Customer %' AND commercial_partner_id IS NULL"
-        )
+        insert_partners(cr, "Bench Customer ", self.customers)
         cr.execute(
             "CREATE TABLE bench_partner AS "
             "SELECT id, row_number() OVER (ORDER BY id) rn "
@@ -142,24 +123,7 @@ class Bench:
         cr.commit()
 
     def _insert_orders(self, rows, prefix):
-        company = self.company
-        self.cr.execute(
-            SQL(
-                """
-                INSERT INTO sale_order (name, partner_id, partner_invoice_id,
-                       partner_shipping_id, company_id, date_order, state, currency_id,
-                       currency_rate, amount_untaxed, amount_tax, amount_total,
-                       create_date, write_date, create_uid, write_uid)
-                SELECT %(prefix)s || s.g, p.id, p.id, p.id, %(company)s, s.day, 'sale',
-                       %(currency)s, 1.0, 0, 0, 0, now(), now(), 1, 1
-                  FROM (%(rows)s) s JOIN bench_partner p ON p.rn = s.rn
-                """,
-                prefix=prefix,
-                company=company.id,
-                currency=company.currency_id.id,
-                rows=rows,
-            )
-        )
+        insert_orders(self.cr, self.company, rows, prefix)
 
     def _total_orders(self, prefix):
         self.cr.execute(
@@ -252,83 +216,62 @@ class Bench:
 
     def classify(self, label):
         Classification = self.env["partner.classification"]
-        self.cr.execute("SELECT txid_current()")
-        xid = self.cr.fetchone()[0] % 2**32
-        result = self.timed(label, lambda: Classification._cpc_classify(self.company))
-        written = {}
-        for table in (
-            "res_partner",
-            "partner_classification",
-            "partner_classification_history",
-        ):
-            self.cr.execute(
-                SQL(
-                    "SELECT count(*) FROM %s WHERE xmin = %s::text::xid",
-                    SQL.identifier(table),
-                    xid,
-                )
-            )
-            written[table] = self.cr.fetchone()[0]
-        self.figures[f"{label} memory"] = peak_memory_mb()
-        return result, written
+        return self.timed_run(
+            label,
+            lambda: Classification._cpc_classify(self.company),
+            [table for table, __ in WRITTEN_TABLES],
+        )
 
 
-def main(argv):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--database", required=True)
+def add_arguments(parser):
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument(
-        "--profile", action="store_true", help="profile the 5%% run, print the top"
+        "--profile",
+        action="store_true",
+        help="profile each run: Python functions and SQL statements",
     )
-    args = parser.parse_args(argv)
-    odoo.tools.config.parse_config(
-        ["-c", args.config, "-d", args.database, "--log-level=warn"]
-    )
-    registry = odoo.modules.registry.Registry(args.database)
-    out = sys.stdout
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, SUPERUSER_ID, {})
-        bench = Bench(env, args.customers, args.lines)
-        started = time.perf_counter()
-        bench.build()
-        cr.execute("ANALYZE")
-        out.write(
-            f"data: {args.customers} customers, {bench.orders} orders, {args.lines} "
-            f"order lines, built in {time.perf_counter() - started:.1f} s\n"
-        )
-        bench.baseline()
-        first, written_first = bench.classify("first run")
-        again, written_again = bench.classify("no-change run")
-        bench.add_new_orders()
-        cr.execute("ANALYZE sale_order")
-        cr.commit()
-        profiler = cProfile.Profile() if args.profile else None
-        if profiler:
-            profiler.enable()
-        after, written_after = bench.classify("5% new orders run")
-        if profiler:
-            profiler.disable()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
 
-    base = bench.figures["baseline"]
+
+def run(env, args, out):
+    cr = env.cr
+    bench = Bench(env, args.customers, args.lines)
+    started = time.perf_counter()
+    bench.build()
+    cr.execute("ANALYZE")
+    out.write(
+        f"data: {args.customers} customers, {bench.orders} orders, {args.lines} "
+        f"order lines, built in {time.perf_counter() - started:.1f} s\n"
+    )
+    bench.baseline()
+    with profiled(out, args.profile):
+        first, written_first = bench.classify("first run")
+    with profiled(out, args.profile):
+        again, written_again = bench.classify("no-change run")
+    bench.add_new_orders()
+    cr.execute("ANALYZE sale_order")
+    cr.commit()
+    with profiled(out, args.profile):
+        after, written_after = bench.classify("5% new orders run")
+
     what = "SQL aggregate of the lines + quintiles + one UPDATE"
-    out.write(f"baseline ({what}): {base:.2f} s\n")
-    for label, result, written, target in (
-        ("first run", first, written_first, "<= 20 s"),
-        ("no-change run", again, written_again, "<= 2 x baseline, writes nothing"),
-        ("5% new orders run", after, written_after, "<= 30 s"),
-    ):
-        seconds = bench.figures[label]
-        out.write(
-            f"{label}: {seconds:.2f} s ({seconds / base:.1f} x baseline), "
-            f"{result['done']} customers written; rows written: "
-            f"{written['res_partner']} partners, "
-            f"{written['partner_classification']} classifications, "
-            f"{written['partner_classification_history']} history "
-            f"[target {target}]\n"
-        )
+    out.write(f"baseline ({what}): {bench.figures['baseline']:.2f} s\n")
+    report_runs(
+        out,
+        bench.figures,
+        [
+            ("first run", first, written_first, "<= 20 s"),
+            (
+                "no-change run",
+                again,
+                written_again,
+                "<= 2 x baseline, writes nothing",
+            ),
+            ("5% new orders run", after, written_after, "<= 30 s"),
+        ],
+        "customers",
+        WRITTEN_TABLES,
+    )
     out.write(
         f"peak memory of the Odoo process: {peak_memory_mb():.0f} MB "
         "[target < 1024 MB]\n"
@@ -336,4 +279,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:], run, add_arguments))

@@ -17,35 +17,34 @@ process. Run by scripts/benchmark.sh products, which prepares the database:
                           [--lines N]
 """
 
-import argparse
-import resource
 import sys
 import time
 
-import odoo
-from odoo import SUPERUSER_ID
+from benchmark_common import (
+    Timer,
+    insert_partners,
+    main,
+    peak_memory_mb,
+    profiled,
+    report_runs,
+)
+
 from odoo.tools import SQL
 
+WRITTEN_TABLES = (
+    ("product_template", "templates"),
+    ("product_classification", "classifications"),
+    ("product_classification_history", "history"),
+)
 
-def peak_memory_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-
-class Bench:
+class Bench(Timer):
     def __init__(self, env, products, lines):
-        self.env, self.cr = env, env.cr
+        super().__init__(env)
         self.products, self.lines = products, lines
         self.orders = max(lines // 5, 1)
         self.customers = 1000
         self.company = env.company
-        self.figures = {}
-
-    def timed(self, label, function):
-        started = time.perf_counter()
-        result = function()
-        self.cr.commit()
-        self.figures[label] = time.perf_counter() - started
-        return result
 
     # -- data ------------------------------------------------------------------
     def build(self):
@@ -86,23 +85,7 @@ class Bench:
             "WHERE t.name->>'en_US' LIKE 'Bench Product %'"
         )
         cr.execute("CREATE UNIQUE INDEX ON bench_product (rn)")
-        cr.execute(
-            SQL(
-                """
-                INSERT INTO res_partner (name, complete_name, active, type, is_company,
-                                         autopost_bills, lang, create_date, write_date,
-                                         create_uid, write_uid)
-                SELECT 'Bench Buyer ' || g, 'Bench Buyer ' || g, TRUE, 'contact',
-                       TRUE, 'ask', 'en_US', now(), now(), 1, 1
-                  FROM generate_series(1, %s) g
-                """,
-                self.customers,
-            )
-        )
-        cr.execute(
-            "UPDATE res_partner SET commercial_partner_id = id "
-            "WHERE name LIKE 'Bench Buyer %' AND commercial_partner_id IS NULL"
-        )
+        insert_partners(cr, "Bench Buyer ", self.customers)
         cr.execute(
             SQL(
                 """
@@ -210,73 +193,59 @@ class Bench:
 
     def classify(self, label):
         Classification = self.env["product.classification"]
-        self.cr.execute("SELECT txid_current()")
-        xid = self.cr.fetchone()[0] % 2**32
-        result = self.timed(
-            label, lambda: Classification._cpc_classify_products(self.company)
+        return self.timed_run(
+            label,
+            lambda: Classification._cpc_classify_products(self.company),
+            [table for table, __ in WRITTEN_TABLES],
         )
-        written = {}
-        for table in (
-            "product_template",
-            "product_classification",
-            "product_classification_history",
-        ):
-            self.cr.execute(
-                SQL(
-                    "SELECT count(*) FROM %s WHERE xmin = %s::text::xid",
-                    SQL.identifier(table),
-                    xid,
-                )
-            )
-            written[table] = self.cr.fetchone()[0]
-        self.figures[f"{label} memory"] = peak_memory_mb()
-        return result, written
 
 
-def main(argv):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--database", required=True)
+def add_arguments(parser):
     parser.add_argument("--products", type=int, default=50_000)
     parser.add_argument("--lines", type=int, default=1_000_000)
-    args = parser.parse_args(argv)
-    odoo.tools.config.parse_config(
-        ["-c", args.config, "-d", args.database, "--log-level=warn"]
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile each run: Python functions and SQL statements",
     )
-    registry = odoo.modules.registry.Registry(args.database)
-    out = sys.stdout
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, SUPERUSER_ID, {})
-        bench = Bench(env, args.products, args.lines)
-        started = time.perf_counter()
-        bench.build()
-        cr.execute("ANALYZE")
-        cr.commit()
-        out.write(
-            f"data: {args.products} products, {bench.orders} orders, {args.lines} "
-            f"order lines, built in {time.perf_counter() - started:.1f} s\n"
-        )
-        bench.baseline()
+
+
+def run(env, args, out):
+    cr = env.cr
+    bench = Bench(env, args.products, args.lines)
+    started = time.perf_counter()
+    bench.build()
+    cr.execute("ANALYZE")
+    cr.commit()
+    out.write(
+        f"data: {args.products} products, {bench.orders} orders, {args.lines} "
+        f"order lines, built in {time.perf_counter() - started:.1f} s\n"
+    )
+    bench.baseline()
+    with profiled(out, args.profile):
         first, written_first = bench.classify("first run")
+    with profiled(out, args.profile):
         again, written_again = bench.classify("no-change run")
 
-    base = bench.figures["baseline"]
     out.write(
-        f"baseline (SQL aggregate + Pareto shares + monthly variance): {base:.2f} s\n"
+        "baseline (SQL aggregate + Pareto shares + monthly variance): "
+        f"{bench.figures['baseline']:.2f} s\n"
     )
-    for label, result, written, target in (
-        ("first run", first, written_first, "<= 20 s"),
-        ("no-change run", again, written_again, "<= 3 x baseline, writes nothing"),
-    ):
-        seconds = bench.figures[label]
-        out.write(
-            f"{label}: {seconds:.2f} s ({seconds / base:.1f} x baseline), "
-            f"{result['done']} products written; rows written: "
-            f"{written['product_template']} templates, "
-            f"{written['product_classification']} classifications, "
-            f"{written['product_classification_history']} history "
-            f"[target {target}]\n"
-        )
+    report_runs(
+        out,
+        bench.figures,
+        [
+            ("first run", first, written_first, "<= 20 s"),
+            (
+                "no-change run",
+                again,
+                written_again,
+                "<= 3 x baseline, writes nothing",
+            ),
+        ],
+        "products",
+        WRITTEN_TABLES,
+    )
     out.write(
         f"peak memory of the Odoo process: {peak_memory_mb():.0f} MB "
         "[target < 500 MB]\n"
@@ -284,4 +253,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:], run, add_arguments))

@@ -12,27 +12,57 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 
-def junit_counts(path):
-    """Count passed, failed (failures and errors) and skipped tests of a JUnit file."""
-    counts = {"passed": 0, "failed": 0, "skipped": 0}
+def junit_cases(path):
+    """{(class, name): "passed" | "failed" | "skipped"} of a JUnit file, or None
+    when it is missing or unreadable."""
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError):
         return None
-    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-    for suite in suites:
-        tests = int(suite.get("tests", 0))
-        failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
-        skipped = int(suite.get("skipped", 0))
-        counts["failed"] += failed
-        counts["skipped"] += skipped
-        counts["passed"] += tests - failed - skipped
+    cases = {}
+    for case in root.iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            outcome = "failed"
+        elif case.find("skipped") is not None:
+            outcome = "skipped"
+        else:
+            outcome = "passed"
+        cases[(case.get("classname"), case.get("name"))] = outcome
+    return cases
+
+
+def merge_cases(*runs):
+    """One outcome per test over the runs it took part in: failed if it failed
+    in one, passed if it passed in one (a test skipped in the database that
+    lacks what it needs, and run in the other), skipped only if skipped in all."""
+    merged = {}
+    for cases in runs:
+        for key, outcome in (cases or {}).items():
+            before = merged.get(key)
+            if before is None or RANK[outcome] > RANK[before]:
+                merged[key] = outcome
+    return merged
+
+
+RANK = {"skipped": 0, "passed": 1, "failed": 2}
+
+
+def count(cases):
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for outcome in cases.values():
+        counts[outcome] += 1
     return counts
 
 
-def suite_result(xml_path, rc):
-    """A suite fails when pytest says so, even if its report is missing or empty."""
-    counts = junit_counts(xml_path) or {"passed": 0, "failed": 0, "skipped": 0}
+def suite_result(xml_path, rc, *more_xml):
+    """A suite fails when pytest says so, even if its report is missing or empty.
+    ``more_xml``: reports of the same suite run in other databases."""
+    cases = junit_cases(xml_path)
+    counts = (
+        count(merge_cases(cases, *(junit_cases(path) for path in more_xml)))
+        if cases is not None
+        else {"passed": 0, "failed": 0, "skipped": 0}
+    )
     if rc != 0 and counts["failed"] == 0:
         # Crashed before reporting, or collected nothing (pytest exit code 5).
         counts["failed"] = 1
@@ -54,6 +84,11 @@ def main():
     parser.add_argument(
         "--odoo-state", choices=["ran", "skipped", "install-failed"], required=True
     )
+    parser.add_argument(
+        "--margin-xml",
+        default="",
+        help="report of the margin tests run in a database with sale_margin",
+    )
     parser.add_argument("--seconds", type=int, required=True)
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
@@ -61,7 +96,8 @@ def main():
     offline = suite_result(args.offline_xml, args.offline_rc)
     odoo = {"ran": args.odoo_state != "skipped", "passed": 0, "failed": 0, "skipped": 0}
     if args.odoo_state == "ran":
-        odoo.update(suite_result(args.odoo_xml, args.odoo_rc))
+        margin = [args.margin_xml] if args.margin_xml else []
+        odoo.update(suite_result(args.odoo_xml, args.odoo_rc, *margin))
     elif args.odoo_state == "install-failed":
         odoo["failed"] = 1
 

@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, freeze_time, tagged
 
 from ..utils.rfm import SEGMENT_CODES, quintile_scores, seed_segment
-from ..wizards import partner_classification_wizard as wizard_module
+from ..wizards import classification_preview_wizard as wizard_module
 from .common import TODAY, ClassificationCase
 
 

@@ -292,3 +292,129 @@ class TestInvoiceFacts(AccountTestInvoicingCommon):
         self.assertAlmostEqual(sold["amount"], invoice.amount_untaxed_signed)
         self.assertAlmostEqual(returned["amount"], refund.amount_untaxed_signed)
         self.assertLess(returned["amount"], 0)
+
+
+@tagged("post_install", "-at_install")
+class TestRunWritesInSql(ClassificationCase):
+    """The engine writes in SQL: what the ORM has read before a run, in the same
+    transaction, must show what the run wrote."""
+
+    def test_records_read_before_a_run_show_its_classes(self):
+        partner = self._customer("Cached Customer", is_company=True)
+        self._order(partner, 100, TODAY - timedelta(days=10))
+        self.env.flush_all()
+        old = datetime(2020, 1, 1)
+        self.env.cr.execute(
+            "UPDATE res_partner SET write_date = %s WHERE id = %s", [old, partner.id]
+        )
+        self.env.invalidate_all()
+        # Read, and so cached, before the run.
+        self.assertFalse(partner.value_tier_id)
+        self.assertFalse(partner.classification_id)
+        self.assertEqual(partner.write_date, old)
+        messages = partner.message_ids
+        self._classify()
+        row = partner.classification_id
+        self.assertTrue(row)
+        self.assertEqual(partner.value_tier_id, row.tier_id)
+        self.assertTrue(partner.value_tier_id)
+        self.assertEqual(partner.lifecycle_stage, "new")
+        self.assertEqual(partner.rfm_segment_id, row.segment_id)
+        self.assertGreater(partner.write_date, old)
+        self.assertEqual(partner.write_uid, self.env.user)
+        # One history row per class, each holding only its own class.
+        by_kind = {h.change_type: h for h in row.history_ids}
+        self.assertEqual(set(by_kind), {"tier", "segment", "stage"})
+        self.assertEqual(by_kind["tier"].new_tier_id, row.tier_id)
+        self.assertFalse(by_kind["tier"].new_stage or by_kind["tier"].new_segment_id)
+        self.assertEqual(by_kind["stage"].new_stage, "new")
+        self.assertFalse(
+            by_kind["stage"].new_tier_id or by_kind["stage"].new_segment_id
+        )
+        self.assertEqual(by_kind["segment"].new_segment_id, row.segment_id)
+        self.assertFalse(by_kind["segment"].new_tier_id or by_kind["segment"].new_stage)
+        self.assertEqual(partner.message_ids, messages, "a first run posts no note")
+        # A later run that moves the customer: the cached row, history and
+        # chatter follow without a reload.
+        self.assertEqual(row.order_count, 1)
+        self._classify(day=TODAY + timedelta(days=400))
+        self.assertEqual(row.stage, "churned")
+        self.assertEqual(partner.lifecycle_stage, "churned")
+        self.assertEqual(row.classified_on, TODAY + timedelta(days=400))
+        stage_moves = row.history_ids.filtered(lambda h: h.change_type == "stage")
+        self.assertEqual(stage_moves.mapped("new_stage"), ["churned", "new"])
+        self.assertEqual(stage_moves[0].old_stage, "new")
+        self.assertEqual(len(partner.message_ids - messages), 1)
+
+    def test_products_read_before_a_run_show_its_classes(self):
+        template = self.product.product_tmpl_id
+        self._order(self._customer("Product Buyer"), 100, TODAY - timedelta(days=10))
+        self.env.flush_all()
+        old = datetime(2020, 1, 1)
+        self.env.cr.execute(
+            "UPDATE product_template SET write_date = %s WHERE id = %s",
+            [old, template.id],
+        )
+        self.env.invalidate_all()
+        self.assertFalse(template.abc_level_id)
+        self.assertFalse(template.abc_xyz_class)
+        self.assertEqual(template.write_date, old)
+        self.env["product.classification"]._cpc_classify_products(
+            self.company, reference_date=TODAY
+        )
+        self.assertEqual(template.abc_level_id.code, "A")
+        self.assertEqual(template.xyz_class, "short")
+        self.assertEqual(template.abc_xyz_class, "A")
+        self.assertEqual(self.product.abc_level_id.code, "A", "shown on the variant")
+        self.assertGreater(template.write_date, old)
+        row = template.product_classification_id
+        self.assertEqual(row.abc_class, "A")
+        self.assertEqual(set(row.history_ids.mapped("change_type")), {"abc", "xyz"})
+
+
+@tagged("post_install", "-at_install")
+class TestHistoryReferenceDateMigration(ClassificationCase):
+    def _history_written_at(self, moment):
+        """Classify a new customer, then make its history look as if written at
+        ``moment`` (UTC) before history rows carried a reference date."""
+        partner = self._customer(f"Migrated {moment}")
+        self._order(partner, 100, TODAY - timedelta(days=10))
+        self._classify()
+        history = self._row(partner).history_ids
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE partner_classification_history"
+            " SET reference_date = NULL, date = %s WHERE id IN %s",
+            [moment, tuple(history.ids)],
+        )
+        history.invalidate_recordset()
+        return history
+
+    def test_upgrade_dates_old_history_in_the_company_time_zone(self):
+        self.company.partner_id.tz = "Asia/Shanghai"
+        # 23:00 UTC on 31 December is 07:00 on 1 January in Shanghai.
+        old = self._history_written_at(datetime(2025, 12, 31, 23, 0))
+        partner = self._customer("Recent Buyer")
+        self._order(partner, 100, TODAY - timedelta(days=3))
+        self._classify(day=TODAY - timedelta(days=1))
+        kept = self._row(partner).history_ids
+        self.env["classification.history.mixin"]._cpc_fill_reference_dates()
+        self.assertEqual(
+            set(old.mapped("reference_date")), {datetime(2026, 1, 1).date()}
+        )
+        self.assertEqual(
+            set(kept.mapped("reference_date")), {TODAY - timedelta(days=1)}
+        )
+
+    def test_upgrade_counts_in_utc_without_a_valid_time_zone(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET tz = 'Mars/Olympus' WHERE id = %s",
+            [self.company.partner_id.id],
+        )
+        self.company.partner_id.invalidate_recordset(["tz"])
+        old = self._history_written_at(datetime(2025, 12, 31, 23, 0))
+        self.env["classification.history.mixin"]._cpc_fill_reference_dates()
+        self.assertEqual(
+            set(old.mapped("reference_date")), {datetime(2025, 12, 31).date()}
+        )

@@ -208,6 +208,29 @@ class TestProductAbc(ProductCase):
         with self.assertRaisesRegex(ValidationError, "Sales Margin"):
             self.profile.basis = "margin"
 
+    def test_margin_basis_ranks_by_the_cost_at_the_time_of_sale(self):
+        # Run by scripts/test.sh in its second database, with sale_margin.
+        if "purchase_price" not in self.env["sale.order.line"]._fields:
+            self.skipTest("sale_margin is not installed")
+        self.profile.basis = "margin"
+        # Revenue 70 / 15 / 10 / 5; the costs make the margins 7 / 15 / 10 / 5.
+        costs = {self.p70: 9.0, self.p15: 0.0, self.p10: 0.0, self.p5: 0.0}
+        for line in self.env["sale.order.line"].search(
+            [("product_id", "in", [p.id for p in costs])]
+        ):
+            line.purchase_price = costs[line.product_id]
+        # A later change of the product's cost leaves past sales as they were.
+        self.p15.standard_price = 1000.0
+        self._classify_products()
+        row = self._prow(self.p15)
+        self.assertEqual(row.margin, 15)
+        self.assertEqual(row.revenue, 15, "revenue is still shown")
+        self.assertAlmostEqual(row.share, 40.5405, places=3)  # 15 of 37
+        # Before each, by margin: 0 (p15), 15 (p10, 41 %), 25 (p70), 32 (p5).
+        self.assertEqual(
+            self._codes(self.p15, self.p10, self.p70, self.p5), ["A", "A", "A", "B"]
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestProductAbcLevels(ProductCase):

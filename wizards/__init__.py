@@ -1,3 +1,4 @@
+from . import classification_preview_wizard
 from . import partner_classification_wizard
 from . import classification_import_wizard
 from . import classification_coding_wizard

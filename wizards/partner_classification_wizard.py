@@ -1,26 +1,18 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL
 
 from ..models.partner_classification import LIFECYCLE_STAGES
-from ..utils.actions import reopen_dialog, success_notification
-
-# The preview counts every move but lists only the first ones: a list of 100,000
-# lines helps nobody and costs a lot to build.
-PREVIEW_LINES = 1000
+from ..utils.actions import success_notification
 
 
 class PartnerClassificationWizard(models.TransientModel):
     """Recompute customer classes now, after a preview of what would move."""
 
     _name = "partner.classification.wizard"
+    _inherit = "classification.preview.wizard"
     _description = "Recompute Customer Classes"
 
-    company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company
-    )
-    reference_date = fields.Date(required=True, default=fields.Date.context_today)
     scope = fields.Selection(
         [("all", "All customers"), ("selected", "Selected customers")],
         required=True,
@@ -31,9 +23,6 @@ class PartnerClassificationWizard(models.TransientModel):
         string="Customers to Reclassify",
         help="Scores are still ranked against all the company's customers; only "
         "these customers' classes are written.",
-    )
-    state = fields.Selection(
-        [("draft", "Draft"), ("preview", "Preview")], default="draft", required=True
     )
     line_ids = fields.One2many(
         "partner.classification.wizard.line", "wizard_id", string="Changes"
@@ -48,7 +37,6 @@ class PartnerClassificationWizard(models.TransientModel):
     tier_moves = fields.Integer(string="Tier Changes", readonly=True)
     segment_moves = fields.Integer(string="Segment Changes", readonly=True)
     stage_moves = fields.Integer(string="Stage Changes", readonly=True)
-    listed_count = fields.Integer(string="Changes Listed", readonly=True)
 
     @api.model
     def default_get(self, fields_list):
@@ -67,85 +55,20 @@ class PartnerClassificationWizard(models.TransientModel):
             )
         return values
 
-    @api.constrains("reference_date")
-    def _check_reference_date(self):
-        # Classes on a day to come would count sales that have not happened and
-        # age every customer by days that have not passed.
-        for wizard in self:
-            today = fields.Date.context_today(wizard)
-            if wizard.reference_date > today:
-                raise ValidationError(
-                    self.env._(
-                        "Customers of %(company)s cannot be classified on "
-                        "%(day)s, a day still to come: choose today (%(today)s) or "
-                        "an earlier day.",
-                        company=wizard.company_id.name,
-                        day=format_date(self.env, wizard.reference_date),
-                        today=format_date(self.env, today),
-                    )
-                )
+    @api.model
+    def _cpc_model(self):
+        return "partner.classification"
 
-    def _partners(self):
+    def _cpc_records(self):
         return (
             self.partner_ids.commercial_partner_id if self.scope == "selected" else None
         )
 
-    def _run(self, preview):
-        self.ensure_one()
-        return (
-            self.env["partner.classification"]
-            .with_company(self.company_id)
-            ._cpc_classify(
-                self.company_id,
-                reference_date=self.reference_date,
-                partners=self._partners(),
-                source="wizard",
-                preview=preview,
-            )
-        )
+    def _cpc_title(self):
+        return self.env._("Recompute Customer Classes")
 
-    def action_preview(self):
-        result = self._run(preview=True)
-        # The engine rewrites every customer whose figures change; the preview
-        # lists, and Apply then counts, those whose classes change.
-        lines = [
-            {
-                "partner_id": change["partner_id"],
-                "old_tier_id": change["old_tier_id"],
-                "new_tier_id": change["new_tier_id"],
-                "old_segment_id": change["old_segment_id"],
-                "new_segment_id": change["new_segment_id"],
-                "old_stage": change["old_stage"],
-                "new_stage": change["new_stage"],
-            }
-            for change in result["changes"]
-            if (change["old_tier_id"], change["old_segment_id"], change["old_stage"])
-            != (change["new_tier_id"], change["new_segment_id"], change["new_stage"])
-        ]
-        self.line_ids.unlink()
-        self.write(
-            {
-                "state": "preview",
-                "changed_count": len(lines),
-                "refreshed_count": result["changed"] - len(lines),
-                "tier_moves": sum(
-                    ln["old_tier_id"] != ln["new_tier_id"] for ln in lines
-                ),
-                "segment_moves": sum(
-                    ln["old_segment_id"] != ln["new_segment_id"] for ln in lines
-                ),
-                "stage_moves": sum(ln["old_stage"] != ln["new_stage"] for ln in lines),
-                "listed_count": min(len(lines), PREVIEW_LINES),
-                "line_ids": [
-                    fields.Command.create(line) for line in lines[:PREVIEW_LINES]
-                ],
-            }
-        )
-        return self._reopen()
-
-    def action_back(self):
-        self.write({"state": "draft", "line_ids": [fields.Command.clear()]})
-        return self._reopen()
+    def _cpc_preview_values(self, result, moves):
+        return {"refreshed_count": result["changed"] - len(moves)}
 
     def action_apply(self):
         result = self._run(preview=False)
@@ -174,10 +97,6 @@ class PartnerClassificationWizard(models.TransientModel):
             )
         )
         return count
-
-    def _reopen(self):
-        # The dialog shows the action's name: without one it loses its title.
-        return reopen_dialog(self, self.env._("Recompute Customer Classes"))
 
 
 class PartnerClassificationWizardLine(models.TransientModel):
