@@ -155,3 +155,31 @@ class TestInstallIntoLiveDatabase(ClassificationCase):
                 [("rules_queued", "=", True)]
             )
         )
+
+
+@tagged("post_install", "-at_install")
+class TestUpgradeOfCodingRules(ClassificationCase):
+    def test_moved_coding_rules_follow_the_module_on_upgrade(self):
+        """Rules first installed as no-update data are updated again after the
+        upgrade that moved them to security/."""
+        names = [
+            "classification_coding_rule_rule_company",
+            "classification_code_history_rule_company",
+        ]
+        data = self.env["ir.model.data"].search(
+            [("module", "=", MODULE), ("name", "in", names)]
+        )
+        self.assertEqual(len(data), 2)
+        data.write({"noupdate": True})
+        migration = (
+            Path(__file__).parent.parent
+            / "migrations"
+            / "18.0.1.2.0"
+            / "pre-migration.py"
+        )
+        spec = importlib.util.spec_from_file_location("cpc_pre_migration", migration)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.migrate(self.env.cr, "18.0.1.1.0")
+        data.invalidate_recordset(["noupdate"])
+        self.assertFalse(any(data.mapped("noupdate")))
