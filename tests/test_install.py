@@ -171,6 +171,7 @@ class TestUpgradeOfCodingRules(ClassificationCase):
         )
         self.assertEqual(len(data), 2)
         data.write({"noupdate": True})
+        self.env.flush_all()
         migration = (
             Path(__file__).parent.parent
             / "migrations"
