@@ -286,6 +286,9 @@ class ClassificationEngine(models.AbstractModel):
         values = [SQL.identifier("d", c) for c in subject.computed_columns] + [
             SQL.identifier("d", t.diff_new) for t in effective
         ]
+        for column, value in self._cpc_derived_values().items():
+            columns.append(SQL.identifier(column))
+            values.append(value)
         cr.execute(
             SQL(
                 """
@@ -340,6 +343,13 @@ class ClassificationEngine(models.AbstractModel):
                 uid=uid,
             )
         )
+
+    @api.model
+    def _cpc_derived_values(self):
+        """{column: SQL expression over the diff row (alias d)} of the stored
+        columns that follow from the new effective classes (e.g. a class's code
+        kept for grouping): written with the row, in the same statement."""
+        return {}
 
     @api.model
     def _cpc_write_history(self, company, reference_date, source):

@@ -103,8 +103,11 @@ class Bench(Timer):
                        round(l.qty * l.price * 1.13, 2),
                        0, %(company)s, now(), now(), 1, 1
                   FROM generate_series(1, %(lines)s) g
+                  -- Correlated, so drawn for each line (PostgreSQL runs an
+                  -- uncorrelated LATERAL once: every line the same price).
                   JOIN LATERAL (SELECT round((5 + random() * 195)::numeric, 2) AS price,
-                                       (1 + floor(random() * 5))::numeric AS qty)
+                                       (1 + floor(random() * 5))::numeric AS qty
+                                 WHERE g IS NOT NULL)
                        l ON TRUE
                   JOIN bench_product pr ON pr.rn = mod(g, %(products)s)
                   JOIN (SELECT id, row_number() OVER (ORDER BY id) AS rn

@@ -125,6 +125,9 @@ class Bench(Timer):
                              round((5 + random() * 95)::numeric, 2) AS price,
                              1 + floor(power(random(), 3) * %(products)s * 0.9)::int
                                  AS rn
+                       -- Correlated, so drawn for each line (PostgreSQL runs an
+                       -- uncorrelated LATERAL once: every line the same product).
+                       WHERE g IS NOT NULL
                   ) q ON TRUE
                   JOIN bench_product bp ON bp.rn = q.rn
                   JOIN (SELECT id, row_number() OVER (ORDER BY id) AS rn
