@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 import logging
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -129,12 +130,13 @@ class ClassificationEngine(models.AbstractModel):
         self.env.flush_all()
         cr = self.env.cr
         cr.execute("DROP TABLE IF EXISTS cpc_diff")
-        cr.execute(
-            SQL(
-                "CREATE TEMP TABLE cpc_diff ON COMMIT DROP AS %s",
-                self._cpc_diff_query(company, reference_date, prepared, records),
+        with self._cpc_without_jit():
+            cr.execute(
+                SQL(
+                    "CREATE TEMP TABLE cpc_diff ON COMMIT DROP AS %s",
+                    self._cpc_diff_query(company, reference_date, prepared, records),
+                )
             )
-        )
         cr.execute("SELECT COUNT(*) FROM cpc_diff")
         changed = cr.fetchone()[0]
         result = {"changed": changed, "done": 0, "remaining": changed}
@@ -149,6 +151,21 @@ class ClassificationEngine(models.AbstractModel):
         if not preview:
             self._cpc_clear_failure(company)
         return result
+
+    @contextmanager
+    def _cpc_without_jit(self):
+        """Run the block with PostgreSQL's JIT compilation off, then put back
+        the setting. The diff query's row estimates through its many CTEs are
+        far too high, so PostgreSQL would spend seconds compiling it (2.4 s of
+        3.4 s for 10,000 products) for a query that runs once."""
+        cr = self.env.cr
+        cr.execute("SELECT current_setting('jit')")
+        previous = cr.fetchone()[0]
+        cr.execute("SET LOCAL jit = off")
+        try:
+            yield
+        finally:
+            cr.execute("SELECT set_config('jit', %s, true)", [previous])
 
     @api.model
     def _cpc_check_reference_date(self, company, reference_date):
