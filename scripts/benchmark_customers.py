@@ -22,6 +22,7 @@ import time
 
 from benchmark_common import (
     Timer,
+    add_size_arguments,
     insert_orders,
     insert_partners,
     main,
@@ -227,13 +228,7 @@ class Bench(Timer):
 
 
 def add_arguments(parser):
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument(
-        "--profile",
-        action="store_true",
-        help="profile each run: Python functions and SQL statements",
-    )
+    add_size_arguments(parser, "customers", 100_000)
 
 
 def run(env, args, out):
