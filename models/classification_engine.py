@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 import logging
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -129,12 +130,13 @@ class ClassificationEngine(models.AbstractModel):
         self.env.flush_all()
         cr = self.env.cr
         cr.execute("DROP TABLE IF EXISTS cpc_diff")
-        cr.execute(
-            SQL(
-                "CREATE TEMP TABLE cpc_diff ON COMMIT DROP AS %s",
-                self._cpc_diff_query(company, reference_date, prepared, records),
+        with self._cpc_without_jit():
+            cr.execute(
+                SQL(
+                    "CREATE TEMP TABLE cpc_diff ON COMMIT DROP AS %s",
+                    self._cpc_diff_query(company, reference_date, prepared, records),
+                )
             )
-        )
         cr.execute("SELECT COUNT(*) FROM cpc_diff")
         changed = cr.fetchone()[0]
         result = {"changed": changed, "done": 0, "remaining": changed}
@@ -149,6 +151,21 @@ class ClassificationEngine(models.AbstractModel):
         if not preview:
             self._cpc_clear_failure(company)
         return result
+
+    @contextmanager
+    def _cpc_without_jit(self):
+        """Run the block with PostgreSQL's JIT compilation off, then put back
+        the setting. The diff query's row estimates through its many CTEs are
+        far too high, so PostgreSQL would spend seconds compiling it (2.4 s of
+        3.4 s for 10,000 products) for a query that runs once."""
+        cr = self.env.cr
+        cr.execute("SELECT current_setting('jit')")
+        previous = cr.fetchone()[0]
+        cr.execute("SET LOCAL jit = off")
+        try:
+            yield
+        finally:
+            cr.execute("SELECT set_config('jit', %s, true)", [previous])
 
     @api.model
     def _cpc_check_reference_date(self, company, reference_date):
@@ -286,6 +303,9 @@ class ClassificationEngine(models.AbstractModel):
         values = [SQL.identifier("d", c) for c in subject.computed_columns] + [
             SQL.identifier("d", t.diff_new) for t in effective
         ]
+        for column, value in self._cpc_derived_values().items():
+            columns.append(SQL.identifier(column))
+            values.append(value)
         cr.execute(
             SQL(
                 """
@@ -340,6 +360,13 @@ class ClassificationEngine(models.AbstractModel):
                 uid=uid,
             )
         )
+
+    @api.model
+    def _cpc_derived_values(self):
+        """{column: SQL expression over the diff row (alias d)} of the stored
+        columns that follow from the new effective classes (e.g. a class's code
+        kept for grouping): written with the row, in the same statement."""
+        return {}
 
     @api.model
     def _cpc_write_history(self, company, reference_date, source):

@@ -437,11 +437,14 @@ class ProductClassification(models.Model):
             ranked AS (
                 SELECT product_tmpl_id, value,
                        -- What the strictly better products make: equal values
-                       -- rank together, so a tie never straddles a border.
-                       COALESCE(SUM(value) OVER (
+                       -- rank together, so a tie never straddles a border. All
+                       -- up to the last equal one, less the equal ones (a frame
+                       -- that excludes them is summed again for every row).
+                       SUM(value) OVER (
                            PARTITION BY profile_id ORDER BY value DESC
-                           RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-                           EXCLUDE GROUP), 0) AS value_before,
+                           RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                       - SUM(value) OVER (PARTITION BY profile_id, value)
+                           AS value_before,
                        SUM(value) OVER (
                            PARTITION BY profile_id ORDER BY value DESC, product_tmpl_id
                            ROWS UNBOUNDED PRECEDING) AS value_through,
@@ -508,27 +511,22 @@ class ProductClassification(models.Model):
 
     # ------------------------------------------------------------- apply
     @api.model
-    def _cpc_write_rows(self, company, reference_date):
+    def _cpc_derived_values(self):
         # The codes shown and grouped by follow the effective classes the
-        # engine just wrote in SQL (pins go through the ORM compute).
-        result = super()._cpc_write_rows(company, reference_date)
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE product_classification c
-                   SET abc_class = level.code,
-                       abc_xyz_class = CASE WHEN level.code IS NULL THEN NULL
-                           ELSE level.code || CASE c.xyz_class
-                               WHEN 'x' THEN 'X' WHEN 'y' THEN 'Y' WHEN 'z' THEN 'Z'
-                               ELSE '' END
-                       END
-                  FROM cpc_diff d
-                  LEFT JOIN product_abc_level level ON level.id = d.new_abc_level_id
-                 WHERE c.id = d.classification_id
-                """
-            )
+        # engine writes in SQL (pins go through the ORM compute).
+        code = SQL(
+            "(SELECT level.code FROM product_abc_level level"
+            " WHERE level.id = d.new_abc_level_id)"
         )
-        return result
+        return {
+            **super()._cpc_derived_values(),
+            "abc_class": code,
+            "abc_xyz_class": SQL(
+                """%(code)s || CASE d.new_xyz_class WHEN 'x' THEN 'X'
+                       WHEN 'y' THEN 'Y' WHEN 'z' THEN 'Z' ELSE '' END""",
+                code=code,
+            ),
+        }
 
     @api.model
     def _cpc_mirror_assignments(self, company, values):

@@ -49,6 +49,18 @@ def main(argv, run, add_arguments=None):
         return run(env, args, sys.stdout) or 0
 
 
+def add_size_arguments(parser, subject, default):
+    """--<subject> N (how many records), --lines N and --profile, as the
+    classification benchmarks take them."""
+    parser.add_argument(f"--{subject}", type=int, default=default)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile each run: Python functions and SQL statements",
+    )
+
+
 class Timer:
     """Times labelled steps (each committed) and keeps the figures."""
 
