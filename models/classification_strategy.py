@@ -134,8 +134,9 @@ class ClassificationStrategy(models.Model):
         # widen the strategy to every customer.
         ondelete="restrict",
         domain="[('scheme_id', '=', scheme_id)]",
-        help="Leave empty to fire on any change of category in the scheme, the "
-        "category lost included.",
+        help="Fires when the customer enters this category or one of its "
+        "sub-categories (from outside it). Leave empty to fire on any change of "
+        "category in the scheme, the category lost included.",
     )
     delay_days = fields.Integer(
         string="After Days in the Class",
@@ -226,16 +227,27 @@ class ClassificationStrategy(models.Model):
         "to also change their tags and salesperson, schedule activities, send the "
         "email and run the server action, which every company sees.",
     )
+    # The error may quote a server action's data: for the managers.
     last_failure = fields.Text(
         string="Last Failure",
         readonly=True,
         copy=False,
+        groups="customer_product_classification.group_classification_manager",
         help="Why the strategy failed the last time it fired; the moves it failed "
         "for are logged as failed and tried again at the next classification run "
         "of the company, while the customers are still in the class they "
         "entered. Cleared when it succeeds.",
     )
-    last_failure_date = fields.Date(string="Failed On", readonly=True, copy=False)
+    last_failure_date = fields.Date(
+        string="Failed On",
+        readonly=True,
+        copy=False,
+        groups="customer_product_classification.group_classification_manager",
+    )
+    cpc_locked_reason = fields.Char(
+        compute="_compute_cpc_locked_reason",
+        help="Why the current user may not change the strategy.",
+    )
     log_ids = fields.One2many("classification.strategy.log", "strategy_id")
     log_count = fields.Integer(compute="_compute_log_count", string="Fired")
 
@@ -251,6 +263,24 @@ class ClassificationStrategy(models.Model):
             "An activity is due in 0 to 3650 days.",
         ),
     ]
+
+    @api.depends_context("uid")
+    def _compute_cpc_locked_reason(self):
+        is_admin = self.env.is_system()
+        editor = is_admin or self.env.user.has_group("mail.group_mail_template_editor")
+        for strategy, sudo in zip(self, self.sudo(), strict=True):
+            reason = False
+            if not is_admin and sudo.server_action_id:
+                reason = self.env._(
+                    "This strategy runs a server action: only administrators may "
+                    "change or delete it."
+                )
+            elif not editor and sudo.mail_template_id:
+                reason = self.env._(
+                    "This strategy sends an email: only email template editors may "
+                    "change it; you may archive it or remove its email."
+                )
+            strategy.cpc_locked_reason = reason
 
     def _compute_log_count(self):
         counts = dict(
@@ -600,8 +630,8 @@ class ClassificationStrategy(models.Model):
                 return False
             if not self.category_id:
                 return True
-            return (
-                self.category_id.id in move.new and self.category_id.id not in move.old
+            return self._cpc_within_category(move.new) and not (
+                self._cpc_within_category(move.old)
             )
         if trigger in ("tier_down", "tier_up"):
             # A first classification is no move on the ladder.
@@ -620,6 +650,14 @@ class ClassificationStrategy(models.Model):
         # No class chosen: any change, the class lost included (what a server
         # action reacting to "the tier changed" expects).
         return move.new == target if target else move.old != move.new
+
+    def _cpc_within_category(self, category_ids):
+        """Whether one of ``category_ids`` is the strategy's category or one of
+        its sub-categories (schemes are hierarchies: "Asia" holds "Asia /
+        China")."""
+        path = self.category_id.sudo().parent_path
+        categories = self.env["classification.category"].sudo().browse(category_ids)
+        return any(c.parent_path.startswith(path) for c in categories.exists())
 
     @api.model
     def _cpc_match(

@@ -877,3 +877,57 @@ class TestStrategySafety(StrategyCase):
         self.assertEqual(self.big.user_id, self.salesman)
         self.assertEqual(self._activities(self.big).user_id, self.salesman)
         self.assertIn("Salesperson kept", self._log(strategy).actions)
+
+    def test_a_category_strategy_fires_on_its_sub_categories(self):
+        scheme, asia = self._band_scheme()
+        china = self.env["classification.category"].create(
+            {
+                "scheme_id": scheme.id,
+                "name": "China",
+                "code": "CN",
+                "parent_id": asia.id,
+            }
+        )
+        other = self.env["classification.category"].create(
+            {"scheme_id": scheme.id, "name": "Europe", "code": "EU"}
+        )
+        strategy = self._strategy(
+            trigger="category",
+            scheme_id=scheme.id,
+            category_id=asia.id,
+            tag_add_ids=[Command.link(self.vip_tag.id)],
+        )
+        field = scheme.field_id.name
+        self.big.write({field: china.id})
+        self.smalls[0].write({field: other.id})
+        self.assertEqual(self._log(strategy).partner_id, self.big)
+        # From China up to Asia is no entry into Asia.
+        self.big.write({field: asia.id})
+        self.assertEqual(len(self._log(strategy)), 1)
+
+    def test_the_form_says_why_a_manager_may_not_change_a_strategy(self):
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Flag",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "state": "code",
+                "code": "pass",
+            }
+        )
+        aimed = self._strategy(trigger="segment", server_action_id=action.id)
+        plain = self._strategy(trigger="stage", stage="new")
+        self.assertIn(
+            "only administrators",
+            aimed.with_user(self.cls_manager).cpc_locked_reason,
+        )
+        self.assertFalse(plain.with_user(self.cls_manager).cpc_locked_reason)
+        self.assertFalse(aimed.cpc_locked_reason)
+        # The reason of a failure is the managers'.
+        reader = new_test_user(
+            self.env,
+            login="cpc_strat_reader",
+            groups=f"sales_team.group_sale_salesman,{MODULE}.group_classification_user",
+        )
+        self.assertNotIn(
+            "last_failure", aimed.with_user(reader).fields_get(attributes=["type"])
+        )

@@ -73,7 +73,7 @@ class ClassificationStrategyTryWizard(models.TransientModel):
                 return self.env["res.partner"]
             domain = [
                 ("parent_id", "=", False),
-                (field, "=", strategy.category_id.id)
+                (field, "child_of", strategy.category_id.id)
                 if strategy.category_id
                 else (field, "!=", False),
                 *strategy._cpc_domain(),
