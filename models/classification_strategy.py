@@ -592,24 +592,33 @@ class ClassificationStrategy(models.Model):
 
     @api.model
     def _cpc_refuse_targeted(self, records, field_names):
-        """Refuse deleting ``records`` while a strategy (archived ones
-        included) fires on them: without its class, a strategy would fire on
-        any change."""
+        """Refuse deleting ``records`` while an active strategy fires on them:
+        without its class, a strategy would fire on any change. Archived
+        strategies (the seeds, say) go with the class they fire on, for the
+        same reason: reactivated, they would fire on any change."""
         if not records:
             return
         domain = ["|"] * (len(field_names) - 1) + [
             (name, "in", records.ids) for name in field_names
         ]
         strategies = self.sudo().with_context(active_test=False).search(domain)
-        if strategies:
+        active = strategies.filtered("active")
+        if active:
             raise UserError(
                 self.env._(
                     "%(records)s cannot be deleted: strategies %(strategies)s fire "
-                    "on it. Change or delete those strategies first.",
+                    "on it. Change, archive or delete those strategies first.",
                     records=", ".join(records.sudo().mapped("display_name")),
-                    strategies=", ".join(strategies.mapped("display_name")),
+                    strategies=", ".join(active.mapped("display_name")),
                 )
             )
+        if strategies:
+            _logger.info(
+                "Archived strategies %s deleted with the classes they fire on (%s)",
+                strategies.ids,
+                records,
+            )
+            strategies.unlink()
 
     # ------------------------------------------------------- matching
     @api.model

@@ -325,8 +325,9 @@ class ClassificationScheme(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_strategy_target(self):
-        """Refused too while a strategy's customer filter names the scheme's
-        field: the field goes with the scheme, and the filter would fail."""
+        """Refused too while an active strategy's customer filter names the
+        scheme's field: the field goes with the scheme, and the filter would
+        fail (an archived one fails as that strategy's failure if reactivated)."""
         strategies = self.env["classification.strategy"]
         strategies._cpc_refuse_targeted(self, ["scheme_id"])
         strategies._cpc_refuse_targeted(
@@ -336,11 +337,7 @@ class ClassificationScheme(models.Model):
             name = scheme.field_id.name
             if not name:
                 continue
-            filtering = (
-                strategies.sudo()
-                .with_context(active_test=False)
-                .search([("partner_domain", "like", name)])
-            )
+            filtering = strategies.sudo().search([("partner_domain", "like", name)])
             if filtering:
                 raise UserError(
                     self.env._(

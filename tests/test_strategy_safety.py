@@ -732,12 +732,18 @@ class TestStrategySafety(StrategyCase):
                 "sequence": 0,
             }
         )
-        self._strategy(
+        welcome = self._strategy(
             name="Platinum welcome", trigger="tier", tier_id=platinum.id
-        ).active = False
+        )
         with self.assertRaisesRegex(UserError, "Platinum welcome"):
             platinum.unlink()
         self.assertTrue(platinum.exists())
+        self.assertEqual(welcome.tier_id, platinum)
+        # Archived, it goes with its tier: reactivated, it would fire on any
+        # change.
+        welcome.active = False
+        platinum.unlink()
+        self.assertFalse(welcome.exists())
         scheme, band = self._band_scheme()
         self._strategy(
             name="Sensitive band",
