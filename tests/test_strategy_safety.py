@@ -3,9 +3,9 @@ import json
 from ast import literal_eval
 from datetime import timedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, freeze_time, new_test_user, tagged
 
 from ..models.classification_strategy import Move
 from .common import MODULE, TODAY
@@ -937,3 +937,30 @@ class TestStrategySafety(StrategyCase):
         self.assertNotIn(
             "last_failure", aimed.with_user(reader).fields_get(attributes=["type"])
         )
+
+    def test_a_batched_scheduled_run_checks_the_stays_after_its_last_batch(self):
+        self._classify()
+        strategy = self._strategy(
+            trigger="tier", delay_days=1, tag_add_ids=[Command.link(self.vip_tag.id)]
+        )
+        newcomers = self.env["res.partner"].create(
+            [
+                {"name": f"Batch Newcomer {i}", "company_id": self.company.id}
+                for i in range(4)
+            ]
+        )
+        for partner in newcomers:
+            self._order(partner, 50, TODAY - timedelta(days=1))
+        self.env["ir.config_parameter"].set_param(f"{MODULE}.batch_size", 2)
+        # Today's run (strategies act on today's classes), days after the
+        # customers entered their tiers.
+        today = fields.Date.context_today(self.big)
+        with freeze_time(today + timedelta(days=3)):
+            done, remaining = self.Classification._cron_classify_customers()
+            self.assertEqual(done, 2)
+            self.assertTrue(remaining)
+            self.assertFalse(self._log(strategy), "not before the last batch")
+            while remaining:
+                done, remaining = self.Classification._cron_classify_customers()
+        self.assertIn(self.big, self._log(strategy).partner_id)
+        self.assertIn(self.vip_tag, self.big.category_id)
