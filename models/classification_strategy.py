@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
+import ast
 import logging
 from collections import defaultdict, namedtuple
 from datetime import timedelta
@@ -6,10 +7,9 @@ from datetime import timedelta
 from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv.expression import AND
 from odoo.tools import SQL, html2plaintext
-from odoo.tools.safe_eval import safe_eval
 
 from .partner_classification import LIFECYCLE_STAGES
 
@@ -39,6 +39,10 @@ TRIGGER_KINDS = {
 }
 # Triggers that may wait until the customer has stayed in the class a while.
 DELAYED_TRIGGERS = ("tier", "segment", "stage")
+# A customer filter is a literal domain saved by the domain widget: it is read
+# at every run and every watched save, so it is kept short and never evaluated.
+MAX_FILTER_LENGTH = 4000
+DOMAIN_OPERATORS = ("&", "|", "!")
 ASSIGNEES = [
     ("salesperson", "Salesperson"),
     ("team_leader", "Sales team leader"),
@@ -84,12 +88,18 @@ class ClassificationStrategy(models.Model):
     tier_id = fields.Many2one(
         "partner.value.tier",
         string="Tier",
+        # An empty class means "any change": deleting the chosen one must not
+        # widen the strategy to every customer.
+        ondelete="restrict",
         domain="[('company_id', '=', company_id)]",
         help="Leave empty to fire on any change of tier, the tier lost included.",
     )
     from_tier_id = fields.Many2one(
         "partner.value.tier",
         string="From Tier",
+        # An empty class means "any change": deleting the chosen one must not
+        # widen the strategy to every customer.
+        ondelete="restrict",
         domain="[('company_id', '=', company_id)]",
         help="Only customers leaving this tier. Leave empty for any tier.",
     )
@@ -97,6 +107,9 @@ class ClassificationStrategy(models.Model):
     segment_id = fields.Many2one(
         "partner.rfm.segment",
         string="RFM Segment",
+        # An empty class means "any change": deleting the chosen one must not
+        # widen the strategy to every customer.
+        ondelete="restrict",
         domain="[('rfm_map', '=', company_rfm_map)]",
         help="Leave empty to fire on any change of segment, the segment lost included.",
     )
@@ -108,15 +121,22 @@ class ClassificationStrategy(models.Model):
     scheme_id = fields.Many2one(
         "classification.scheme",
         string="Scheme",
+        # An empty class means "any change": deleting the chosen one must not
+        # widen the strategy to every customer.
+        ondelete="restrict",
         domain="[('applies_to', '=', 'partner'), "
         "('company_id', 'in', [company_id, False])]",
     )
     category_id = fields.Many2one(
         "classification.category",
         string="Category",
+        # An empty class means "any change": deleting the chosen one must not
+        # widen the strategy to every customer.
+        ondelete="restrict",
         domain="[('scheme_id', '=', scheme_id)]",
-        help="Leave empty to fire on any change of category in the scheme, the "
-        "category lost included.",
+        help="Fires when the customer enters this category or one of its "
+        "sub-categories (from outside it). Leave empty to fire on any change of "
+        "category in the scheme, the category lost included.",
     )
     delay_days = fields.Integer(
         string="After Days in the Class",
@@ -126,7 +146,9 @@ class ClassificationStrategy(models.Model):
     partner_domain = fields.Char(
         string="Only Customers Matching",
         default="[]",
-        help="Customers outside this filter are left alone.",
+        help="Customers outside this filter are left alone. A plain filter on "
+        "the customers' fields: it reads the same for whoever or whatever fires "
+        'the strategy (no "current user", no computed dates).',
     )
 
     pricelist_id = fields.Many2one(
@@ -205,14 +227,27 @@ class ClassificationStrategy(models.Model):
         "to also change their tags and salesperson, schedule activities, send the "
         "email and run the server action, which every company sees.",
     )
+    # The error may quote a server action's data: for the managers.
     last_failure = fields.Text(
         string="Last Failure",
         readonly=True,
         copy=False,
-        help="Why the strategy failed the last time it fired; its customers are "
-        "tried again at the next run. Cleared when it succeeds.",
+        groups="customer_product_classification.group_classification_manager",
+        help="Why the strategy failed the last time it fired; the moves it failed "
+        "for are logged as failed and tried again at the next classification run "
+        "of the company, while the customers are still in the class they "
+        "entered. Cleared when it succeeds.",
     )
-    last_failure_date = fields.Date(string="Failed On", readonly=True, copy=False)
+    last_failure_date = fields.Date(
+        string="Failed On",
+        readonly=True,
+        copy=False,
+        groups="customer_product_classification.group_classification_manager",
+    )
+    cpc_locked_reason = fields.Char(
+        compute="_compute_cpc_locked_reason",
+        help="Why the current user may not change the strategy.",
+    )
     log_ids = fields.One2many("classification.strategy.log", "strategy_id")
     log_count = fields.Integer(compute="_compute_log_count", string="Fired")
 
@@ -228,6 +263,24 @@ class ClassificationStrategy(models.Model):
             "An activity is due in 0 to 3650 days.",
         ),
     ]
+
+    @api.depends_context("uid")
+    def _compute_cpc_locked_reason(self):
+        is_admin = self.env.is_system()
+        editor = is_admin or self.env.user.has_group("mail.group_mail_template_editor")
+        for strategy, sudo in zip(self, self.sudo(), strict=True):
+            reason = False
+            if not is_admin and sudo.server_action_id:
+                reason = self.env._(
+                    "This strategy runs a server action: only administrators may "
+                    "change or delete it."
+                )
+            elif not editor and sudo.mail_template_id:
+                reason = self.env._(
+                    "This strategy sends an email: only email template editors may "
+                    "change it; you may archive it or remove its email."
+                )
+            strategy.cpc_locked_reason = reason
 
     def _compute_log_count(self):
         counts = dict(
@@ -355,11 +408,18 @@ class ClassificationStrategy(models.Model):
         self._cpc_check_steering([vals])
         return super().write(vals)
 
+    def unlink(self):
+        # Deleting stops the action and deletes its log: the administrator's.
+        self._cpc_check_steering([])
+        return super().unlink()
+
     def _cpc_check_steering(self, vals_list):
         """Server actions and email templates run as superuser for every
-        customer a strategy fires for: only administrators create or change a
-        strategy that runs a server action (changing its trigger, filter or
-        company re-aims it), and only template editors choose a template."""
+        customer a strategy fires for: only administrators create, change or
+        delete a strategy that runs a server action (changing its trigger,
+        filter or company re-aims it), and only template editors choose a
+        template or change a strategy that sends one (other than taking the
+        template away or archiving it)."""
         if self.env.is_system():
             return
         if self.sudo().filtered("server_action_id") or any(
@@ -375,13 +435,21 @@ class ClassificationStrategy(models.Model):
                     ),
                 )
             )
-        if any(vals.get("mail_template_id") for vals in vals_list) and not (
-            self.env.user.has_group("mail.group_mail_template_editor")
+        if self.env.user.has_group("mail.group_mail_template_editor"):
+            return
+        sending = self.sudo().filtered("mail_template_id")
+        disarming = all(
+            set(vals) <= {"active", "mail_template_id"}
+            and not vals.get("mail_template_id")
+            for vals in vals_list
+        )
+        if any(vals.get("mail_template_id") for vals in vals_list) or (
+            sending and vals_list and not disarming
         ):
             raise AccessError(
                 self.env._(
                     "Only email template editors may choose the email a strategy "
-                    "sends (%(strategies)s).",
+                    "sends, or change a strategy that sends one (%(strategies)s).",
                     strategies=", ".join(
                         self.mapped("name")
                         or [vals.get("name") or "" for vals in vals_list]
@@ -487,7 +555,70 @@ class ClassificationStrategy(models.Model):
                 ) from error
 
     def _cpc_domain(self):
-        return safe_eval(self.partner_domain or "[]", {"uid": self.env.uid})
+        """The customer filter as a domain. Only a literal domain is read, never
+        evaluated: a filter must mean the same whoever fires the strategy (the
+        scheduled run, the manager who pins, whoever saves a category), and an
+        expression could exhaust the server at every run."""
+        text = (self.partner_domain or "").strip() or "[]"
+        if len(text) > MAX_FILTER_LENGTH:
+            raise ValueError(
+                self.env._(
+                    "it is longer than %(max)s characters",
+                    max=MAX_FILTER_LENGTH,
+                )
+            )
+        try:
+            domain = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            domain = None
+        if not isinstance(domain, list) or not all(
+            term in DOMAIN_OPERATORS
+            or (
+                isinstance(term, (list, tuple))
+                and len(term) == 3
+                and isinstance(term[0], str)
+                and isinstance(term[1], str)
+            )
+            for term in domain
+        ):
+            raise ValueError(
+                self.env._(
+                    "only a plain filter is accepted: fields, operators and written "
+                    "values, without the current user, computed dates or "
+                    "expressions"
+                )
+            )
+        return [term if isinstance(term, str) else tuple(term) for term in domain]
+
+    @api.model
+    def _cpc_refuse_targeted(self, records, field_names):
+        """Refuse deleting ``records`` while an active strategy fires on them:
+        without its class, a strategy would fire on any change. Archived
+        strategies (the seeds, say) go with the class they fire on, for the
+        same reason: reactivated, they would fire on any change."""
+        if not records:
+            return
+        domain = ["|"] * (len(field_names) - 1) + [
+            (name, "in", records.ids) for name in field_names
+        ]
+        strategies = self.sudo().with_context(active_test=False).search(domain)
+        active = strategies.filtered("active")
+        if active:
+            raise UserError(
+                self.env._(
+                    "%(records)s cannot be deleted: strategies %(strategies)s fire "
+                    "on it. Change, archive or delete those strategies first.",
+                    records=", ".join(records.sudo().mapped("display_name")),
+                    strategies=", ".join(active.mapped("display_name")),
+                )
+            )
+        if strategies:
+            _logger.info(
+                "Archived strategies %s deleted with the classes they fire on (%s)",
+                strategies.ids,
+                records,
+            )
+            strategies.unlink()
 
     # ------------------------------------------------------- matching
     @api.model
@@ -508,8 +639,8 @@ class ClassificationStrategy(models.Model):
                 return False
             if not self.category_id:
                 return True
-            return (
-                self.category_id.id in move.new and self.category_id.id not in move.old
+            return self._cpc_within_category(move.new) and not (
+                self._cpc_within_category(move.old)
             )
         if trigger in ("tier_down", "tier_up"):
             # A first classification is no move on the ladder.
@@ -529,15 +660,38 @@ class ClassificationStrategy(models.Model):
         # action reacting to "the tier changed" expects).
         return move.new == target if target else move.old != move.new
 
+    def _cpc_within_category(self, category_ids):
+        """Whether one of ``category_ids`` is the strategy's category or one of
+        its sub-categories (schemes are hierarchies: "Asia" holds "Asia /
+        China")."""
+        path = self.category_id.sudo().parent_path
+        categories = self.env["classification.category"].sudo().browse(category_ids)
+        return any(c.parent_path.startswith(path) for c in categories.exists())
+
     @api.model
-    def _cpc_match(self, company, moves, reference_date=None, previewed=False):
+    def _cpc_match(
+        self,
+        company,
+        moves,
+        reference_date=None,
+        previewed=False,
+        records=None,
+        failed=None,
+    ):
         """{strategy: {partner id: move}} of the company's active strategies
-        that fire for ``moves`` (and of those waiting for a stay in a class that
-        has lasted long enough by ``reference_date``), for customers matching
-        their filter and not already handled for that move.
+        that fire for ``moves``, for customers matching their filter and not
+        already handled for that move. With ``reference_date`` (the check after
+        a run), also the stays in a class that have lasted long enough by then
+        and the moves a strategy failed for before: of ``records`` only when
+        given (a run on selected customers).
 
         ``previewed``: the moves are a preview's, not written yet; a customer
-        they move has not stayed in its stored class."""
+        they move has not stayed in its stored class, and nothing is written.
+
+        Each strategy is matched on its own: one whose filter no longer reads
+        (a field it names was removed) is put in ``failed`` ({strategy:
+        (error, {partner id: move} of the moves its trigger matches)}) and the
+        others fire; without ``failed``, the error is raised."""
         strategies = self._cpc_strategies(company)
         if not strategies:
             return {}
@@ -546,21 +700,138 @@ class ClassificationStrategy(models.Model):
         }
         fired = {}
         for strategy in strategies:
-            candidates = {}
-            for move in moves:
-                if strategy._cpc_matches(move, ranks):
-                    candidates[move.partner_id] = move
-            if strategy.delay_days and reference_date:
-                stays = strategy._cpc_stays(company, reference_date)
-                if previewed:
-                    kind = TRIGGER_KINDS[strategy.trigger]
-                    moving = {m.partner_id for m in moves if m.kind == kind}
-                    stays = {p: m for p, m in stays.items() if p not in moving}
-                candidates.update(stays)
-            candidates = strategy._cpc_filter(company, candidates)
+            try:
+                with self.env.cr.savepoint():
+                    candidates = strategy._cpc_candidates(
+                        company, moves, ranks, reference_date, previewed, records
+                    )
+            except Exception as error:
+                if failed is None:
+                    raise
+                _logger.exception(
+                    "Strategy %s (id %s) of %s could not be matched",
+                    strategy.name,
+                    strategy.id,
+                    company.name,
+                )
+                failed[strategy] = (
+                    error,
+                    {m.partner_id: m for m in moves if strategy._cpc_matches(m, ranks)},
+                )
+                continue
             if candidates:
                 fired[strategy] = candidates
         return fired
+
+    def _cpc_candidates(
+        self, company, moves, ranks, reference_date, previewed, records
+    ):
+        candidates = {}
+        for move in moves:
+            if self._cpc_matches(move, ranks):
+                candidates[move.partner_id] = move
+        if reference_date:
+            waiting = (
+                self._cpc_stays(company, reference_date) if self.delay_days else {}
+            )
+            waiting.update(self._cpc_pending(company, previewed))
+            if records is not None:
+                wanted = set(records.ids)
+                waiting = {p: m for p, m in waiting.items() if p in wanted}
+            if previewed:
+                kind = TRIGGER_KINDS[self.trigger]
+                moving = {m.partner_id for m in moves if m.kind == kind}
+                waiting = {p: m for p, m in waiting.items() if p not in moving}
+            for partner_id, move in waiting.items():
+                candidates.setdefault(partner_id, move)
+        return self._cpc_filter(company, candidates)
+
+    def _cpc_pending(self, company, previewed=False):
+        """{partner id: move} of the moves this strategy failed for, whose
+        customer is still in the class the move entered: tried again at the
+        next run. A failed move whose customer has left that class since is
+        marked dropped (unless ``previewed``): acting on it would act on a class
+        the customer no longer has."""
+        log = self.env["classification.strategy.log"]
+        log.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id, partner_id, moved_on, old_key, new_key
+                  FROM classification_strategy_log
+                 WHERE strategy_id = %s AND company_id = %s AND state = 'failed'
+                 ORDER BY moved_on, id
+                """,
+                self.id,
+                company.id,
+            )
+        )
+        if not rows:
+            return {}
+        current = self._cpc_current_keys(company, {row[1] for row in rows})
+        pending, dropped = {}, []
+        for log_id, partner_id, moved_on, old_key, new_key in rows:
+            if current.get(partner_id) != new_key:
+                dropped.append(log_id)
+                continue
+            pending[partner_id] = log._cpc_move_from_keys(
+                partner_id, moved_on, old_key, new_key
+            )
+        if dropped and not previewed:
+            log.browse(dropped).sudo().write(
+                {
+                    "state": "dropped",
+                    "actions": self.env._(
+                        "Not tried again: the customer has left the class since"
+                    ),
+                }
+            )
+        return pending
+
+    def _cpc_current_keys(self, company, partner_ids):
+        """{partner id: key of the class the strategy fires on, now} (as in the
+        log's new_key)."""
+        kind = TRIGGER_KINDS[self.trigger]
+        log = self.env["classification.strategy.log"]
+        if kind == "category":
+            field = self.scheme_id.field_id.name
+            partners = (
+                self.env["res.partner"]
+                .sudo()
+                .with_context(active_test=False)
+                .browse(partner_ids)
+            )
+            return {
+                partner.id: log._cpc_keys(
+                    Move(
+                        partner.id,
+                        kind,
+                        None,
+                        tuple(partner[field].ids) if field else (),
+                        None,
+                        self.scheme_id.id,
+                        False,
+                    )
+                )[1]
+                for partner in partners
+            }
+        column = {"tier": "tier_id", "segment": "segment_id", "stage": "stage"}[kind]
+        self.env["partner.classification"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT partner_id, %s FROM partner_classification"
+                " WHERE company_id = %s AND partner_id = ANY(%s)",
+                SQL.identifier(column),
+                company.id,
+                list(partner_ids),
+            )
+        )
+        return {
+            partner_id: log._cpc_keys(
+                Move(partner_id, kind, None, value, None, None, False)
+            )[1]
+            for partner_id, value in rows
+        }
 
     def _cpc_stays(self, company, reference_date):
         """Moves of customers who have been in the strategy's class for at least
@@ -628,6 +899,7 @@ class ClassificationStrategy(models.Model):
                 SELECT l.partner_id, l.moved_on, l.old_key, l.new_key
                   FROM classification_strategy_log l
                  WHERE l.strategy_id = %s AND l.partner_id = ANY(%s)
+                   AND l.state != 'failed'
                 """,
                 self.id,
                 list(candidates),
@@ -806,14 +1078,17 @@ class ClassificationStrategy(models.Model):
         model_id = self.env["ir.model"]._get_id("res.partner")
         summary = self.activity_summary or self.activity_type_id.summary or ""
         users = self.env["res.users"]
+        # The salesperson the strategy gives (or takes away), not the one it
+        # replaces; the one kept when the one it gives is refused.
+        giving = self.salesperson_action == "clear" or (
+            self.salesperson_action == "set"
+            and self._cpc_workable(company, self.salesperson_id)
+        )
+        given = self.salesperson_id if self.salesperson_action == "set" else users
         wanted = {}
         for partner in partners:
             if self.activity_assignee == "salesperson":
-                # The salesperson the strategy gives (or takes away), not the
-                # one it replaces.
-                user = {"set": self.salesperson_id, "clear": users}.get(
-                    self.salesperson_action, partner.user_id
-                )
+                user = given if giving else partner.user_id
             elif self.activity_assignee == "team_leader":
                 user = self._cpc_sales_team(partner).user_id
             else:
@@ -996,10 +1271,13 @@ class ClassificationStrategy(models.Model):
         )
 
     @api.model
-    def _cpc_fire(self, company, moves, reference_date, source):
-        """Fire the company's strategies for ``moves`` (and the stays that last
-        long enough by ``reference_date``): act, log each move handled, and tell
-        each customer's chatter which strategy did what.
+    def _cpc_fire(self, company, moves, reference_date, source, records=None):
+        """Fire the company's strategies for ``moves`` (and, with
+        ``reference_date``, the stays that last long enough by then and the
+        moves that failed before, of ``records`` when given): act, log each
+        move handled, and tell each customer's chatter which strategy did what.
+        A strategy that fails logs its moves as failed, tried again at the
+        next run.
 
         The log and the notes are worded in the company's language, whoever
         fires (the scheduled run speaks English): the company's people read
@@ -1007,19 +1285,21 @@ class ClassificationStrategy(models.Model):
         lang = self._cpc_company_lang(company)
         if self.env.lang != lang:
             return self.with_context(lang=lang)._cpc_fire(
-                company, moves, reference_date, source
+                company, moves, reference_date, source, records=records
             )
-        fired = self._cpc_match(company, moves, reference_date)
-        if not fired:
-            return {}
+        failed = {}
+        fired = self._cpc_match(
+            company, moves, reference_date, records=records, failed=failed
+        )
         logs, notes = [], defaultdict(list)
         partners_model = self.env["res.partner"].sudo().with_context(active_test=False)
-        failed = {}
+        failed_line = self.env._("Failed: tried again at the next run")
         for strategy, candidates in fired.items():
             partners = partners_model.browse(list(candidates))
             # A strategy that fails (a server action raising, a template that
             # cannot render) must not undo the classes nor block the other
-            # strategies: its moves stay unlogged, so the next run tries again.
+            # strategies: its moves are logged as failed, and the next run
+            # tries them again (_cpc_pending).
             try:
                 with self.env.cr.savepoint():
                     plan = strategy._cpc_plan(company, partners)
@@ -1032,7 +1312,7 @@ class ClassificationStrategy(models.Model):
                     company.name,
                     len(partners),
                 )
-                failed[strategy] = error
+                failed[strategy] = (error, candidates)
                 continue
             for partner_id, move in candidates.items():
                 actions = plan["done"].get(partner_id) or [
@@ -1040,10 +1320,19 @@ class ClassificationStrategy(models.Model):
                 ]
                 logs.append((strategy, move, actions))
                 notes[partner_id].append((strategy, move, actions))
-        self.env["classification.strategy.log"]._cpc_insert(company, logs, source)
+        failures = [
+            (strategy, move, [failed_line])
+            for strategy, (__, candidates) in failed.items()
+            for move in candidates.values()
+        ]
+        log = self.env["classification.strategy.log"]
+        log._cpc_insert(company, logs, source)
+        log._cpc_insert(company, failures, source, state="failed")
         self._cpc_post_strategy_notes(company, notes)
         if failed:
-            self._cpc_report_failures(company, failed)
+            self._cpc_report_failures(
+                company, {strategy: error for strategy, (error, __) in failed.items()}
+            )
         succeeded = self.browse(s.id for s in fired if s not in failed).sudo()
         succeeded.filtered("last_failure").write(
             {"last_failure": False, "last_failure_date": False}
@@ -1095,7 +1384,8 @@ class ClassificationStrategy(models.Model):
             body = Markup("<p>%s</p><ul>%s</ul>") % (
                 env._(
                     "These strategies of %(company)s failed and changed nothing; "
-                    "their customers are tried again at the next run. Correct them "
+                    "the moves they failed for are tried again at the next run, for "
+                    "the customers still in the class they entered. Correct them "
                     "in Classification, Configuration, Strategies.",
                     company=company.name,
                 ),
@@ -1209,6 +1499,21 @@ class ClassificationStrategyLog(models.Model):
         readonly=True,
     )
     actions = fields.Text(string="Done", readonly=True)
+    state = fields.Selection(
+        [
+            ("done", "Done"),
+            ("failed", "Failed, to retry"),
+            ("dropped", "Not retried"),
+        ],
+        string="Status",
+        required=True,
+        default="done",
+        readonly=True,
+        index=True,
+        help="A move the strategy failed for is tried again at the next "
+        "classification run, while the customer is still in the class it "
+        "entered; once the customer has left it, it is not retried.",
+    )
 
     _sql_constraints = [
         (
@@ -1227,6 +1532,29 @@ class ClassificationStrategyLog(models.Model):
 
         prefix = f"{move.kind}:{move.scheme_id or ''}:"
         return prefix + key(move.old), prefix + key(move.new)
+
+    @api.model
+    def _cpc_move_from_keys(self, partner_id, moved_on, old_key, new_key):
+        """The move a log row was written for (the inverse of _cpc_keys)."""
+        kind, scheme, old = old_key.split(":", 2)
+        new = new_key.split(":", 2)[2]
+
+        def value(text):
+            if kind == "category":
+                return tuple(int(v) for v in text.split(",") if v)
+            if not text:
+                return None
+            return text if kind == "stage" else int(text)
+
+        return Move(
+            partner_id,
+            kind,
+            value(old),
+            value(new),
+            moved_on,
+            int(scheme) if scheme else None,
+            False,
+        )
 
     @api.model
     def _cpc_describe(self, move):
@@ -1252,9 +1580,10 @@ class ClassificationStrategyLog(models.Model):
         )
 
     @api.model
-    def _cpc_insert(self, company, logs, source):
+    def _cpc_insert(self, company, logs, source, state="done"):
         """One INSERT of the handled moves ([(strategy, move, [actions])]): a
-        run may fire for tens of thousands of customers."""
+        run may fire for tens of thousands of customers. A move logged as
+        failed before takes the new state; a handled one stays as it is."""
         if not logs:
             return
         descriptions = {}
@@ -1279,11 +1608,11 @@ class ClassificationStrategyLog(models.Model):
                 """
                 INSERT INTO classification_strategy_log
                        (strategy_id, partner_id, company_id, date, moved_on, move,
-                        old_key, new_key, source, actions,
+                        old_key, new_key, source, actions, state,
                         create_uid, create_date, write_uid, write_date)
                 SELECT l.strategy_id, l.partner_id, %(company)s,
                        now() AT TIME ZONE 'UTC', l.moved_on, l.move, l.old_key,
-                       l.new_key, %(source)s, l.actions,
+                       l.new_key, %(source)s, l.actions, %(state)s,
                        %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
                        now() AT TIME ZONE 'UTC'
                   FROM unnest(%(strategy)s::int[], %(partner)s::int[],
@@ -1292,10 +1621,16 @@ class ClassificationStrategyLog(models.Model):
                               %(actions)s::text[])
                        AS l(strategy_id, partner_id, moved_on, move, old_key,
                             new_key, actions)
-                ON CONFLICT DO NOTHING
+                ON CONFLICT ON CONSTRAINT classification_strategy_log_move_uniq
+                DO UPDATE SET state = EXCLUDED.state, actions = EXCLUDED.actions,
+                              date = EXCLUDED.date, source = EXCLUDED.source,
+                              write_uid = EXCLUDED.write_uid,
+                              write_date = EXCLUDED.write_date
+                 WHERE classification_strategy_log.state = 'failed'
                 """,
                 company=company.id,
                 source=source,
+                state=state,
                 uid=self.env.uid,
                 **rows,
             )

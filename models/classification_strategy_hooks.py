@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .classification_mixin import FIELD_PREFIX
@@ -32,11 +33,18 @@ class PartnerClassification(models.Model):
             preview=preview,
         )
         reference_date = reference_date or fields.Date.context_today(self)
-        if not preview and limit != 0 and self._cpc_strategies_act_on(reference_date):
+        if (
+            not preview
+            and limit != 0
+            and not result["remaining"]
+            and self._cpc_strategies_act_on(reference_date)
+        ):
             # Customers who have stayed long enough in a class, whether or
-            # not this run moved anybody.
+            # not this run moved anybody, and the moves that failed before:
+            # once the run's last batch is written, and only for the run's
+            # customers when it has some.
             self.env["classification.strategy"]._cpc_fire(
-                company, [], reference_date, source
+                company, [], reference_date, source, records=records
             )
         return result
 
@@ -132,6 +140,34 @@ class ResPartner(models.Model):
         groups=CLASSIFICATION_USER,
     )
 
+    cpc_classifying_company_ids = fields.Many2many(
+        "res.company",
+        string="Classified By",
+        compute="_compute_cpc_classifying_company_ids",
+        search="_search_cpc_classifying_company_ids",
+        groups=CLASSIFICATION_USER,
+        help="The companies that classify the customer (whose strategies act on "
+        "it), as the user may see them.",
+    )
+
+    def _compute_cpc_classifying_company_ids(self):
+        rows = self.env["partner.classification"]._read_group(
+            [("partner_id", "in", self.ids)], ["partner_id"], ["company_id:array_agg"]
+        )
+        companies = {partner.id: ids for partner, ids in rows}
+        for partner in self:
+            partner.cpc_classifying_company_ids = [
+                Command.set(companies.get(partner.id, []))
+            ]
+
+    def _search_cpc_classifying_company_ids(self, operator, value):
+        # Through the user's rules on the classification rows: a company the
+        # user may not see classifies nobody for them.
+        rows = self.env["partner.classification"]._search(
+            [("company_id", operator, value)]
+        )
+        return [("id", "in", rows.subselect("partner_id"))]
+
     def _compute_cpc_strategy_log_count(self):
         counts = dict(
             self.env["classification.strategy.log"]._read_group(
@@ -213,10 +249,14 @@ class ResPartner(models.Model):
         ]
         if not moves:
             return
+        # Scheme fields are commercial fields: a contact has its company's
+        # categories, and the move is the company's, once (its contacts get
+        # the price list with it).
         partners = (
             self.sudo()
             .with_context(active_test=False)
             .browse({m.partner_id for m in moves})
+            ._cpc_carriers()
         )
         companies = (
             self.env["classification.strategy"]
@@ -252,3 +292,59 @@ class ResPartner(models.Model):
             )
         )
         return set(rows)
+
+
+class PartnerValueTier(models.Model):
+    _inherit = "partner.value.tier"
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_strategy_target(self):
+        self.env["classification.strategy"]._cpc_refuse_targeted(
+            self, ["tier_id", "from_tier_id"]
+        )
+
+
+class PartnerRfmSegment(models.Model):
+    _inherit = "partner.rfm.segment"
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_strategy_target(self):
+        self.env["classification.strategy"]._cpc_refuse_targeted(self, ["segment_id"])
+
+
+class ClassificationCategory(models.Model):
+    _inherit = "classification.category"
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_strategy_target(self):
+        self.env["classification.strategy"]._cpc_refuse_targeted(self, ["category_id"])
+
+
+class ClassificationScheme(models.Model):
+    _inherit = "classification.scheme"
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_strategy_target(self):
+        """Refused too while an active strategy's customer filter names the
+        scheme's field: the field goes with the scheme, and the filter would
+        fail (an archived one fails as that strategy's failure if reactivated)."""
+        strategies = self.env["classification.strategy"]
+        strategies._cpc_refuse_targeted(self, ["scheme_id"])
+        strategies._cpc_refuse_targeted(
+            self.with_context(active_test=False).category_ids, ["category_id"]
+        )
+        for scheme in self.sudo():
+            name = scheme.field_id.name
+            if not name:
+                continue
+            filtering = strategies.sudo().search([("partner_domain", "like", name)])
+            if filtering:
+                raise UserError(
+                    self.env._(
+                        "Scheme %(scheme)s cannot be deleted: the customer filter of "
+                        "strategies %(strategies)s uses its field. Change those "
+                        "filters first.",
+                        scheme=scheme.display_name,
+                        strategies=", ".join(filtering.mapped("display_name")),
+                    )
+                )

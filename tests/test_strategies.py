@@ -657,8 +657,11 @@ class TestStrategies(StrategyCase):
         self.assertTrue(self._row(self.big).segment_id, "the classes are written")
         self.assertIn(self.vip_tag, self.big.category_id)
         self.assertTrue(self.Log.search([("strategy_id", "=", working.id)]))
-        # Unlogged, so that the next run tries again once the action is fixed.
-        self.assertFalse(self.Log.search([("strategy_id", "=", failing.id)]))
+        # Logged as failed, so that the next run tries again
+        # (test_strategy_safety.test_a_failed_move_is_retried_at_the_next_run).
+        failed = self.Log.search([("strategy_id", "=", failing.id)])
+        self.assertIn(self.big, failed.partner_id)
+        self.assertEqual(set(failed.mapped("state")), {"failed"})
 
     def test_dry_run_of_another_companys_strategy_is_refused(self):
         other = self.env["res.company"].create({"name": "CPC Strategy Elsewhere"})

@@ -1,8 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 from collections import Counter
+from contextlib import closing
 
 from odoo import api, fields, models
-from odoo.tools import format_date
+from odoo.tools import SQL, format_date
 
 from ..models.classification_strategy import Move
 
@@ -24,8 +25,10 @@ class ClassificationStrategyTryWizard(models.TransientModel):
     partner_ids = fields.Many2many(
         "res.partner",
         string="Customers",
-        # Customers the company classifies: not its users nor the companies.
-        domain="[('parent_id', '=', False), ('classification_id', '!=', False)]",
+        # Customers the strategy's company classifies (not the current
+        # company's): not its users nor the companies.
+        domain="[('parent_id', '=', False), "
+        "('cpc_classifying_company_ids', '=', company_id)]",
     )
     hint = fields.Char(readonly=True)
     line_ids = fields.One2many(
@@ -70,7 +73,7 @@ class ClassificationStrategyTryWizard(models.TransientModel):
                 return self.env["res.partner"]
             domain = [
                 ("parent_id", "=", False),
-                (field, "=", strategy.category_id.id)
+                (field, "child_of", strategy.category_id.id)
                 if strategy.category_id
                 else (field, "!=", False),
                 *strategy._cpc_domain(),
@@ -104,9 +107,16 @@ class ClassificationStrategyTryWizard(models.TransientModel):
         company = strategy.company_id
         partners = self.partner_ids.commercial_partner_id
         today = fields.Date.context_today(self)
-        # The customers of the strategy's company only, like a real run.
+        # The customers of the strategy's company only, like a real run: its
+        # own partners, and the shared ones it classifies.
+        classified = self.env["res.partner"]._cpc_classified_companies(
+            partners, company
+        )
         own = partners.filtered(
-            lambda p: p.company_id in (company, p.env["res.company"])
+            lambda p: (
+                p.company_id == company
+                or (not p.company_id and (p.id, company.id) in classified)
+            )
         )
         moves = {p.id: Move(p.id, "try", None, None, today, None, False) for p in own}
         kept = strategy._cpc_filter(company, moves)
@@ -203,18 +213,73 @@ class PartnerClassificationWizard(models.TransientModel):
             for t in tracked
             if change[t.diff_old] != change[t.diff_new]
         ]
-        fired = self.env["classification.strategy"]._cpc_match(
-            self.company_id, moves, self.reference_date, previewed=True
-        )
-        counts = Counter({strategy: len(c) for strategy, c in fired.items()})
-        return (
-            "\n".join(
-                self.env._(
-                    "%(strategy)s → %(count)s customers",
-                    strategy=strategy.name,
-                    count=count,
-                )
-                for strategy, count in counts.items()
+        failed = {}
+        # The filters read the customers' classes (value_tier_id...): they see
+        # the previewed ones, as in the run, which writes them first; nothing
+        # of it stays.
+        with closing(self.env.cr.savepoint()):
+            self._cpc_mirror_previewed(changes)
+            fired = self.env["classification.strategy"]._cpc_match(
+                self.company_id,
+                moves,
+                self.reference_date,
+                previewed=True,
+                records=self._cpc_records(),
+                failed=failed,
             )
-            or False
+        self._cpc_forget_mirror()
+        counts = Counter({strategy: len(c) for strategy, c in fired.items()})
+        lines = [
+            self.env._(
+                "%(strategy)s → %(count)s customers",
+                strategy=strategy.name,
+                count=count,
+            )
+            for strategy, count in counts.items()
+        ]
+        lines += [
+            self.env._(
+                "%(strategy)s: cannot be checked, it will fail: %(error)s",
+                strategy=strategy.name,
+                error=str(error) or type(error).__name__,
+            )
+            for strategy, (error, __) in failed.items()
+        ]
+        return "\n".join(lines) or False
+
+    def _cpc_mirror_previewed(self, changes):
+        """Write the previewed classes on the customers, as the run does
+        (rolled back by the caller)."""
+        classification = self.env["partner.classification"]
+        company = self.company_id
+        for tracked in classification._cpc_subject().tracked:
+            if not tracked.mirror:
+                continue
+            moved = [c for c in changes if c[tracked.diff_old] != c[tracked.diff_new]]
+            if not moved:
+                continue
+            values = [c[tracked.diff_new] for c in moved]
+            array = "text[]" if tracked.kind == "stage" else "int[]"
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE res_partner p SET %(assignments)s
+                      FROM unnest(%(ids)s::int[], %(values)s::%(array)s)
+                           AS v(partner_id, value)
+                     WHERE p.id = v.partner_id
+                    """,
+                    assignments=classification._cpc_mirror_assignments(
+                        company, {tracked: SQL("v.value")}
+                    ),
+                    ids=[c["partner_id"] for c in moved],
+                    values=values,
+                    array=SQL(array),
+                )
+            )
+        self._cpc_forget_mirror()
+
+    def _cpc_forget_mirror(self):
+        tracked = self.env["partner.classification"]._cpc_subject().tracked
+        self.env["res.partner"].invalidate_model(
+            [t.mirror for t in tracked if t.mirror]
         )
