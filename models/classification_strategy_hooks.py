@@ -51,12 +51,23 @@ class PartnerClassification(models.Model):
     @api.model
     def _cpc_apply_diff(self, company, reference_date, source):
         done = super()._cpc_apply_diff(company, reference_date, source)
-        if not self._cpc_strategies_act_on(reference_date):
+        acts = self._cpc_strategies_act_on(reference_date)
+        if not acts or not self._cpc_company_has_strategies(company):
             return done
         moves = self._cpc_moves_from_diff(reference_date)
         if moves:
             self.env["classification.strategy"]._cpc_fire(company, moves, None, source)
         return done
+
+    @api.model
+    def _cpc_company_has_strategies(self, company):
+        """Most companies use no strategy: their runs need not turn every
+        class change into a move (seconds at 100,000 customers)."""
+        return bool(
+            self.env["classification.strategy"]
+            .sudo()
+            .search_count([("company_id", "=", company.id)], limit=1)
+        )
 
     @api.model
     def _cpc_strategies_act_on(self, reference_date):
