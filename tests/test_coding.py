@@ -691,6 +691,19 @@ class TestCodingConcurrency(TransactionCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["res.partner"].search([("name", "=like", "CPC concurrent %")]).unlink()
             env["classification.coding.rule"].browse(self.rule_id).unlink()
+            cr.execute("DELETE FROM classification_code_claim WHERE code LIKE 'cc%'")
+            # The sequences are the prefix's and outlive their rules.
+            sequences = env["ir.sequence"].search(
+                [
+                    ("code", "=like", "cpc.coding.partner.%"),
+                    ("name", "=", "Customers: CC#"),
+                ]
+            )
+            cr.execute(
+                "DELETE FROM classification_code_claim WHERE code = ANY(%s)",
+                [[f"\x1fsequence {code}" for code in sequences.mapped("code")]],
+            )
+            sequences.unlink()
 
     def _worker(self):
         cr = self.registry.cursor()
