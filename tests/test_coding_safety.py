@@ -514,6 +514,28 @@ class TestCodingSafety(CodingCase):
             max(soon.mapped("call_at")), fields.Datetime.now() + timedelta(hours=1)
         )
 
+    def test_batch_that_always_conflicts_fails_with_an_error(self):
+        __, job = self._queue()
+        # Another transaction, not committed, holds the first code's claim.
+        other = self.registry.cursor()
+        self.addCleanup(other.close)
+        other.execute(
+            "INSERT INTO classification_code_claim (kind, code) "
+            "VALUES ('partner', 'job0001')"
+        )
+        self.env.cr.execute("SET LOCAL lock_timeout = '200ms'")
+        Job = self.env["classification.coding.job"]
+        with mute_logger("odoo.sql_db"):
+            Job._cron_assign_codes()
+        self.assertEqual(job.state, "queued")
+        self.assertEqual(job.concurrency_failure_count, 1)
+        job.sudo().concurrency_failure_count = 19
+        with mute_logger("odoo.sql_db"):
+            Job._cron_assign_codes()
+        self.assertEqual(job.state, "failed")
+        self.assertIn("20", job.error)
+        other.rollback()
+
     # 12. Wizard ----------------------------------------------------------
     def test_wizard_without_rules_says_so_once(self):
         self._company("Waiting Customer", customer_rank=1)
