@@ -13,6 +13,8 @@ CODING_CRON = "customer_product_classification.ir_cron_assign_codes"
 # A batch that failed is tried again a few minutes later (locks.RETRY_DELAY),
 # this many times before the job is marked failed.
 MAX_FAILURES = 3
+# Concurrency failures are retried longer: they usually pass.
+MAX_CONCURRENCY_FAILURES = 20
 
 
 class ClassificationCodingJob(models.Model):
@@ -61,6 +63,12 @@ class ClassificationCodingJob(models.Model):
     coded_count = fields.Integer(string="Records Coded", readonly=True)
     skipped_count = fields.Integer(string="Records Skipped", readonly=True)
     failure_count = fields.Integer(string="Failures", readonly=True)
+    concurrency_failure_count = fields.Integer(
+        string="Conflicts",
+        readonly=True,
+        help="Batches in a row that conflicted with other changes of the same "
+        "records; the job fails after too many.",
+    )
     error = fields.Text(string="Last Error", readonly=True)
 
     @api.depends("applies_to", "company_id", "create_date")
@@ -124,8 +132,27 @@ class ClassificationCodingJob(models.Model):
             try:
                 with self.env.cr.savepoint():
                     coded, left = job._cpc_run_batch(batch)
-            except locks.CONCURRENCY_ERRORS:
-                retry = True
+            except locks.CONCURRENCY_ERRORS as error:
+                # Another transaction held the records or the codes: normal
+                # now and then, a sign of trouble when it always happens.
+                self.env.invalidate_all()
+                failures = job.concurrency_failure_count + 1
+                failed = failures >= MAX_CONCURRENCY_FAILURES
+                job.write(
+                    {
+                        "concurrency_failure_count": failures,
+                        "error": self.env._(
+                            "The batch conflicted %(count)s times in a row with "
+                            "other changes of the same records: %(error)s",
+                            count=failures,
+                            error=str(error),
+                        )
+                        if failed
+                        else job.error,
+                        "state": "failed" if failed else "queued",
+                    }
+                )
+                retry = retry or not failed
                 continue
             except Exception as error:
                 _logger.exception("Coding job %s failed", job.id)
@@ -176,6 +203,7 @@ class ClassificationCodingJob(models.Model):
                 "coded_count": self.coded_count + coded,
                 "skipped_count": self.skipped_count + len(lines) - coded,
                 "failure_count": 0,
+                "concurrency_failure_count": 0,
                 "error": False,
                 "state": "queued" if left else "done",
             }

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html).
 import hashlib
+import re
 import unicodedata
 from collections import defaultdict
 from datetime import datetime
@@ -47,7 +48,7 @@ class ClassificationCodingRule(models.Model):
     The rules of a kind are tried in sequence; the first whose domain takes a
     record codes it. A code is its parts put end to end; the sequence part
     numbers the records that share everything else (the prefix), with one
-    PostgreSQL sequence per rule and prefix, created when first needed; every
+    PostgreSQL sequence per kind and prefix, created when first needed; every
     code numbered is claimed once for its kind (classification.code.claim), so
     rules sharing a prefix never give one code twice.
     """
@@ -102,7 +103,8 @@ class ClassificationCodingRule(models.Model):
         "ir.sequence",
         compute="_compute_sequence_ids",
         string="Sequences",
-        help="One numbering per prefix, created when first needed.",
+        help="One numbering per prefix, created when first needed and shared "
+        "by every rule of customers (or of products) making that prefix.",
     )
 
     _sql_constraints = [
@@ -149,11 +151,12 @@ class ClassificationCodingRule(models.Model):
             rule.model_name = CODING_TARGETS.get(rule.applies_to)
 
     def _compute_sequence_ids(self):
+        # The sequences are shared by the rules of a kind (see _cpc_sequence).
         Sequence = self.env["ir.sequence"].sudo()
         for rule in self:
             rule.sequence_ids = (
-                Sequence.search([("code", "=like", f"cpc.coding.{rule.id}.%")])
-                if rule.id
+                Sequence.search([("code", "=like", f"cpc.coding.{rule.applies_to}.%")])
+                if rule.applies_to
                 else Sequence
             )
 
@@ -273,9 +276,8 @@ class ClassificationCodingRule(models.Model):
         )
 
     def unlink(self):
-        sequences = self.sudo().sequence_ids
+        # The sequences stay: they are the prefix's, whichever rule numbers it.
         res = super().unlink()
-        sequences.unlink()
         self.env.registry.clear_cache()
         return res
 
@@ -447,9 +449,10 @@ class ClassificationCodingRule(models.Model):
     def _cpc_number(self, plans, coder, results, preview):
         """Number every planned code, leaving out codes already in use."""
         for (rule, key), items in plans.items():
-            numbers = _Numbers(
-                self.env, rule._cpc_sequence(key, create=not preview), preview
-            )
+            sequence_id = rule._cpc_sequence(key, create=not preview)
+            numbers = _Numbers(self.env, sequence_id, preview)
+            if preview and not sequence_id:
+                numbers.next_predicted = rule._cpc_highest_claimed(key) + 1
             pending = items
             if any(SEQUENCE_MARK not in template for __, template in pending):
                 # Without a number every retry would give the same codes again.
@@ -460,64 +463,121 @@ class ClassificationCodingRule(models.Model):
                         rule=rule.name,
                     )
                 )
+            # Codes in use are skipped; each retry takes twice as many numbers
+            # as the last, so a prefix whose numbers are mostly taken costs a
+            # few rounds, not one per code in use.
+            batch = len(pending)
             while pending:
-                values = numbers.take(len(pending))
+                values = numbers.take(batch)
                 codes = [
                     template.replace(SEQUENCE_MARK, str(number).zfill(rule.padding))
-                    for (__, template), number in zip(pending, values, strict=True)
+                    for template in {template for __, template in pending}
+                    for number in values
                 ]
                 used = coder.codes_in_use(codes)
-                if not preview:
-                    free = [code for code in codes if code not in used]
-                    used |= set(free) - coding.claim_codes(
-                        self.env.cr, coder.kind, free
+                numbers_left = iter(values)
+                chosen, retry = [], []
+                for record_id, template in pending:
+                    code = next(
+                        (
+                            candidate
+                            for candidate in (
+                                template.replace(
+                                    SEQUENCE_MARK, str(number).zfill(rule.padding)
+                                )
+                                for number in numbers_left
+                            )
+                            if candidate not in used
+                        ),
+                        None,
                     )
-                retry = []
-                for (record_id, template), code in zip(pending, codes, strict=True):
-                    if code in used:
+                    if code is None:
                         retry.append((record_id, template))
                     else:
+                        chosen.append((record_id, template, code))
+                claimed = (
+                    {code for __, __, code in chosen}
+                    if preview
+                    else coding.claim_codes(
+                        self.env.cr, coder.kind, [code for __, __, code in chosen]
+                    )
+                )
+                for record_id, template, code in chosen:
+                    if code in claimed:
                         results[record_id] = (code, False)
+                    else:
+                        retry.append((record_id, template))
                 pending = retry
+                batch = max(len(pending), batch * 2)
 
     def _cpc_sequence(self, key, create=True):
-        """The id of this rule's sequence for one prefix, or None.
+        """The id of the sequence of this rule's kind for one prefix, or None.
+
+        One sequence per kind and prefix, shared by every rule making that
+        prefix and kept when a rule is deleted: a copied, re-created or second
+        company's rule numbers on instead of walking again through every code
+        in use. A new sequence starts after the highest number claimed with
+        its prefix (codes given by earlier rules or versions).
 
         Numbers come from a PostgreSQL sequence (``standard``): no lock, two
         transactions never get the same number, and numbers taken are never
         given back (a rolled-back transaction only leaves a gap). Creating the
-        sequence of a new prefix is serialized on the rule's row: of two
-        transactions doing it at once, the second fails with a serialization
-        error, which Odoo retries, and then finds the first one's sequence
-        (two sequences for one prefix would give every number twice).
+        sequence of a prefix is claimed first: of two transactions doing it at
+        once, the second fails with a serialization error, which Odoo retries,
+        and then finds the first one's sequence.
         """
         self.ensure_one()
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
-        code = f"cpc.coding.{self.id}.{digest}"
+        code = f"cpc.coding.{self.applies_to}.{digest}"
         Sequence = self.env["ir.sequence"].sudo()
         found = Sequence.search([("code", "=", code)], limit=1)
         if found or not create:
             return found.id or None
-        self.env.cr.execute(
-            SQL(
-                "UPDATE classification_coding_rule SET write_date = write_date "
-                "WHERE id = %s",
-                self.id,
-            )
-        )
+        # Control characters are never in a code: this claim is the prefix's.
+        coding.claim_codes(self.env.cr, self.applies_to, [f"\x1fsequence {code}"])
         visible = key.replace(SEQUENCE_MARK, "#").replace(YEAR_MARK, "YYYY")
         visible = visible.replace(MONTH_MARK, "MM")
+        label = dict(self._fields["applies_to"]._description_selection(self.env))
         return Sequence.create(
             {
-                "name": f"{self.name}: {visible}",
+                "name": f"{label[self.applies_to]}: {visible}",
                 "code": code,
                 "implementation": "standard",
                 "padding": self.padding,
-                "number_next": 1,
+                "number_next": self._cpc_highest_claimed(key) + 1,
                 "number_increment": 1,
-                "company_id": self.company_id.id,
+                "company_id": False,
             }
         ).id
+
+    def _cpc_highest_claimed(self, key):
+        """The highest number claimed for this rule's kind with the prefix
+        ``key`` (0 when none), in one query over the claims."""
+        self.ensure_one()
+        pattern = "".join(
+            {
+                SEQUENCE_MARK: "([0-9]+)",
+                YEAR_MARK: "[0-9]{4}",
+                MONTH_MARK: "[0-9]{2}",
+            }.get(piece, re.escape(piece.lower()))
+            for piece in re.split(
+                f"({re.escape(SEQUENCE_MARK)}|{re.escape(YEAR_MARK)}|"
+                f"{re.escape(MONTH_MARK)})",
+                key,
+            )
+            if piece
+        )
+        self.env.cr.execute(
+            SQL(
+                "SELECT max(substring(code FROM %(pattern)s)::numeric) "
+                "FROM classification_code_claim "
+                "WHERE kind = %(kind)s AND code ~ %(pattern)s",
+                pattern=f"^{pattern}$",
+                kind=self.applies_to,
+            )
+        )
+        highest = self.env.cr.fetchone()[0]
+        return int(highest or 0)
 
 
 class _Numbers:

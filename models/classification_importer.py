@@ -602,13 +602,46 @@ class ClassificationImporter(models.AbstractModel):
         )
         return dict(groups)
 
+    def _records_by_code_column(self, Target, fname, values):
+        """{value: ids} of the records whose code in ``fname`` is one of
+        ``values``, without regard to case (codes are unique so), under the
+        user's record rules."""
+        if not values:
+            return {}
+        by_lower = defaultdict(list)
+        for value in values:
+            by_lower[value.lower()].append(value)
+        groups = Target._read_group(
+            [
+                (
+                    "id",
+                    "in",
+                    SQL(
+                        "(SELECT id FROM %s WHERE lower(%s) = ANY(%s))",
+                        SQL.identifier(Target._table),
+                        SQL.identifier(fname),
+                        list(by_lower),
+                    ),
+                )
+            ],
+            [fname],
+            ["id:array_agg"],
+        )
+        found = defaultdict(list)
+        for code, ids in groups:
+            for value in by_lower.get((code or "").lower(), ()):
+                found[value].extend(ids)
+        return dict(found)
+
     def _records_by_code(self, Target, kind, values):
         """Records by code: the Reference (Internal Reference), a
         multi-variant template's Product Code, then a former code (a code
         printed before a re-coding still names its record)."""
-        found = self._records_by_field(Target, REFERENCE_FIELDS[kind], values)
+        found = self._records_by_code_column(Target, REFERENCE_FIELDS[kind], values)
         if kind == "product":
-            for code, ids in self._records_by_field(Target, "cpc_code", values).items():
+            for code, ids in self._records_by_code_column(
+                Target, "cpc_code", values
+            ).items():
                 found[code] = sorted(set(found.get(code, [])) | set(ids))
         left = {value.lower(): value for value in values if value not in found}
         if left:

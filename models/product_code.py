@@ -13,6 +13,9 @@ from ..utils.codes import code_error, duplicate_codes, trim_code
 # Variants of a template with several take its code and this suffix, numbered
 # in the order they were created (archived ones keep theirs): ABC-0001-01.
 VARIANT_SUFFIX = "-{:02d}"
+# The base of a variant's Internal Reference (ABC-0001 of ABC-0001-01),
+# lower-cased, as its expression index holds it.
+VARIANT_BASE_SQL = SQL("lower(regexp_replace(default_code, '-[0-9]+$', ''))")
 
 
 class ProductCoder:
@@ -57,16 +60,18 @@ class ProductCoder:
         used |= coding.codes_in_use(
             self.env.cr, "product_product", "default_code", codes
         )
-        # A base whose variant codes are taken is taken.
+        # A base whose variant codes are taken is taken (over the index of
+        # bases, see ProductProduct.init; without regard to case).
         self.env.cr.execute(
             SQL(
-                "SELECT DISTINCT regexp_replace(default_code, '-[0-9]+$', '') "
-                "FROM product_product WHERE default_code ~ '-[0-9]+$' "
-                "AND regexp_replace(default_code, '-[0-9]+$', '') = ANY(%s)",
-                list(codes),
+                "SELECT DISTINCT %(base)s FROM product_product "
+                "WHERE default_code ~ '-[0-9]+$' AND %(base)s = ANY(%(codes)s)",
+                base=VARIANT_BASE_SQL,
+                codes=list({code.lower() for code in codes}),
             )
         )
-        return used | {row[0] for row in self.env.cr.fetchall()}
+        bases = {row[0] for row in self.env.cr.fetchall()}
+        return used | {code for code in codes if code.lower() in bases}
 
     def write_codes(self, mapping, facts):
         if not mapping:
@@ -117,6 +122,9 @@ class ProductCoder:
                 variant_codes[active[0][0]] if len(active) == 1 else None
             )
         uid = self.env.uid
+        # Printed on labels: a variant's code is never given to another, even
+        # once the variant is deleted (see _cpc_code_new_variants).
+        coding.claim_codes(cr, self.kind, list(variant_codes.values()))
         coding.update_values(cr, "product_template", "cpc_code", mapping, uid)
         coding.update_values(cr, "product_product", "default_code", variant_codes, uid)
         coding.update_values(
@@ -231,7 +239,9 @@ class ProductTemplate(models.Model):
         string="Former Code",
         compute="_compute_cpc_former_code",
         search="_search_cpc_former_code",
-        help="A code this product or one of its variants had before it was re-coded.",
+        help="A code this product or one of its variants had before it was "
+        "re-coded. A search finds the former codes that start with the text typed "
+        "(EAST-00 finds EAST-0042).",
     )
 
     def _compute_cpc_former_code(self):
@@ -290,6 +300,12 @@ class ProductTemplate(models.Model):
         and it is checked as a typed code would be."""
         if "cpc_code" not in vals:
             return vals
+        # Clients sending every column send an empty or unchanged code: only a
+        # real change is the rules'.
+        current = set(self.mapped("cpc_code")) if self else {False}
+        unchanged = current == {vals["cpc_code"] or False}
+        if not self.env.su and unchanged:
+            return {key: value for key, value in vals.items() if key != "cpc_code"}
         if not self.env.su:
             raise AccessError(
                 self.env._(
@@ -452,6 +468,13 @@ class ProductProduct(models.Model):
             self.env.cr, "product_product", "default_code", "cpc_company_id"
         )
         coding.ensure_lower_index(self.env.cr, "product_template", "cpc_code")
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS product_product_cpc_variant_base_index "
+                "ON product_product (%s) WHERE default_code ~ '-[0-9]+$'",
+                VARIANT_BASE_SQL,
+            )
+        )
         return res
 
     @api.model_create_multi
@@ -467,7 +490,10 @@ class ProductProduct(models.Model):
                     (
                         None,
                         vals.get("product_tmpl_id"),
-                        Template.browse(vals.get("product_tmpl_id")).company_id.id,
+                        # Through the variant, the template is made from these
+                        # values (_inherits): their company is the code's.
+                        vals.get("company_id")
+                        or Template.browse(vals.get("product_tmpl_id")).company_id.id,
                         vals.get("default_code"),
                     )
                     for vals in vals_list
@@ -479,14 +505,19 @@ class ProductProduct(models.Model):
 
     def _cpc_code_new_variants(self):
         """Variants added to a coded template take the suffixes after the
-        highest one its variants have (archived ones included); codes already
-        given stay as they are."""
+        highest one its variants have (archived ones included); a suffix once
+        given is claimed, so one printed for a deleted variant is never given
+        again. All new variants in one round of checks and one write."""
         new = self.filtered(lambda p: not p.default_code and p.product_tmpl_id.cpc_code)
+        if not new:
+            return
+        cr = self.env.cr
+        pending = {}
         for template in new.product_tmpl_id.sudo():
             base = template.cpc_code
             siblings = template.with_context(active_test=False).product_variant_ids
             suffix = re.compile(re.escape(base) + r"-(\d+)$", re.IGNORECASE)
-            index = max(
+            last = max(
                 (
                     int(found.group(1))
                     for found in map(
@@ -497,19 +528,45 @@ class ProductProduct(models.Model):
                 ),
                 default=0,
             )
-            for product in new.filtered(lambda p, t=template: p.product_tmpl_id == t):
-                index += 1
-                code = base + VARIANT_SUFFIX.format(index)
-                while self._cpc_code_taken(code):
-                    index += 1
-                    code = base + VARIANT_SUFFIX.format(index)
-                product.sudo().default_code = code
-
-    @api.model
-    def _cpc_code_taken(self, code):
-        return bool(
-            coding.codes_in_use(self.env.cr, "product_product", "default_code", [code])
+            pending[template] = (
+                base,
+                last,
+                new.filtered(lambda p, t=template: p.product_tmpl_id == t).ids,
+            )
+        codes = {}
+        while pending:
+            candidates = {}
+            for template, (base, last, ids) in pending.items():
+                # Twice as many suffixes as variants: taken ones are skipped.
+                candidates[template] = [
+                    base + VARIANT_SUFFIX.format(index)
+                    for index in range(last + 1, last + 1 + 2 * len(ids))
+                ]
+            every = [code for found in candidates.values() for code in found]
+            used = coding.codes_in_use(cr, "product_product", "default_code", every)
+            claimed = coding.claim_codes(
+                cr, "product", [code for code in every if code not in used]
+            )
+            left = {}
+            for template, (base, last, ids) in pending.items():
+                free = iter(code for code in candidates[template] if code in claimed)
+                waiting = []
+                for product_id in ids:
+                    code = next(free, None)
+                    if code:
+                        codes[product_id] = code
+                    else:
+                        waiting.append(product_id)
+                if waiting:
+                    left[template] = (base, last + 2 * len(ids), waiting)
+            pending = left
+        Product = self.env["product.product"]
+        Product.flush_model(["default_code"])
+        coding.update_values(cr, "product_product", "default_code", codes, self.env.uid)
+        Product.browse(list(codes)).invalidate_recordset(
+            ["default_code", "write_date", "write_uid"]
         )
+        Product.browse(list(codes)).modified(["default_code"])
 
     def write(self, vals):
         vals = coding.clean_vals(self, vals, "default_code")
@@ -517,15 +574,15 @@ class ProductProduct(models.Model):
             return super().write(vals)
         code = vals["default_code"] or False
         changed = self.filtered(lambda p: p.default_code != code)
+
+        def company_of(product):
+            # A company written with the code moves the template (_inherits).
+            return vals.get("company_id", product.cpc_company_id.id) or False
+
         if changed:
             self._cpc_check_codes_free(
                 [
-                    (
-                        product.id,
-                        product.product_tmpl_id.id,
-                        product.cpc_company_id.id,
-                        code,
-                    )
+                    (product.id, product.product_tmpl_id.id, company_of(product), code)
                     for product in changed
                 ]
             )
@@ -533,7 +590,7 @@ class ProductProduct(models.Model):
             changed,
             "default_code",
             code,
-            {product.id: product.cpc_company_id.id for product in changed},
+            {product.id: company_of(product) for product in changed},
         )
         res = super().write(vals)
         if changed:

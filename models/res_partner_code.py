@@ -78,6 +78,31 @@ NOT_CUSTOMERS = """
 """
 
 
+# Context key set while Odoo creates the partner of a user or a company: that
+# partner is not a customer, so auto-coding leaves it out.
+NOT_A_CUSTOMER_CONTEXT = "cpc_partner_of_user_or_company"
+
+
+class ResUsers(models.Model):
+    _inherit = "res.users"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super(
+            ResUsers, self.with_context(**{NOT_A_CUSTOMER_CONTEXT: True})
+        ).create(vals_list)
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super(
+            ResCompany, self.with_context(**{NOT_A_CUSTOMER_CONTEXT: True})
+        ).create(vals_list)
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -100,7 +125,8 @@ class ResPartner(models.Model):
         string="Former Code",
         compute="_compute_cpc_former_code",
         search="_search_cpc_former_code",
-        help="A code this record had before it was re-coded.",
+        help="A code this record had before it was re-coded. A search finds the "
+        "former codes that start with the text typed (EAST-00 finds EAST-0042).",
     )
 
     def init(self):
@@ -213,8 +239,26 @@ class ResPartner(models.Model):
         return PartnerCoder(self.env)
 
     def _cpc_auto_code(self):
-        """Code new customers by the rules that code new records."""
+        """Code new customers by the rules that code new records.
+
+        Who may be coded is one definition for this, the wizard and the job
+        (_cpc_codable_domain): never a company's own partner nor an internal
+        user's, nor a partner made with a user or a company (which Odoo
+        creates before the user or company row exists)."""
+        if self.env.context.get(NOT_A_CUSTOMER_CONTEXT):
+            return
         carriers = self._cpc_carriers().filtered(lambda partner: not partner.ref)
+        if carriers:
+            codable = (
+                carriers.sudo()
+                .with_context(active_test=False)
+                .search(
+                    expression.AND(
+                        [[("id", "in", carriers.ids)], self._cpc_codable_domain()]
+                    )
+                )
+            )
+            carriers = carriers.browse(codable.ids)
         if carriers:
             self.env["classification.coding.rule"]._cpc_code(carriers, auto_only=True)
 
@@ -236,11 +280,18 @@ class ResPartner(models.Model):
         selected = [rule._domain_list() for rule in rules if rule._domain_list()]
         return expression.AND(
             [
-                self._cpc_carrier_domain(),
+                self._cpc_codable_domain(),
                 [("ref", "in", (False, ""))],
-                [("id", "not in", SQL(NOT_CUSTOMERS))],
                 expression.OR([self._cpc_customer_domain(), *selected]),
             ]
+        )
+
+    @api.model
+    def _cpc_codable_domain(self):
+        """The partners a customer code may be given to: commercial partners,
+        never the companies' own nor internal users' partners."""
+        return expression.AND(
+            [self._cpc_carrier_domain(), [("id", "not in", SQL(NOT_CUSTOMERS))]]
         )
 
     def action_cpc_code(self):
@@ -257,7 +308,11 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         the destination's history (Odoo would copy a source's code onto the
         destination while the source still holds it, which the uniqueness
         check refuses)."""
-        codes = [partner.ref for partner in src_partners if partner.ref]
+        codes = [
+            (partner.ref, partner.company_id.id)
+            for partner in src_partners
+            if partner.ref
+        ]
         History = self.env["classification.code.history"].sudo()
         History.flush_model()
         self.env.cr.execute(
@@ -280,7 +335,7 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
             )
             src_partners.invalidate_recordset(["ref"])
             if not dst_partner.ref:
-                dst_partner.write({"ref": codes.pop(0)})
+                dst_partner.write({"ref": codes.pop(0)[0]})
             History.create(
                 [
                     {
@@ -288,9 +343,11 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
                         "res_id": dst_partner.id,
                         "old_code": code,
                         "new_code": dst_partner.ref,
-                        "company_id": dst_partner.company_id.id,
+                        # The code was printed for its own company's
+                        # documents: it stays taken there.
+                        "company_id": company_id or False,
                     }
-                    for code in codes
+                    for code, company_id in codes
                 ]
             )
         return super()._update_values(src_partners, dst_partner)

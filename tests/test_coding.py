@@ -152,16 +152,18 @@ class TestCodingPatterns(CodingCase):
         self.assertEqual(
             (first.ref, second.ref, third.ref), ("2026-001", "2026-002", "2027-001")
         )
-        # A rule that never restarts numbers on across years.
+        # A rule that never restarts numbers on across years (session 5: its
+        # new numbering starts after the highest number given with the
+        # prefix, 2026-002, rather than at 1).
         rule.restart = "never"
         fourth = self._company("Yearly 4")
         with freeze_time("2028-01-02 12:00:00"):
             self._code(fourth)
-        self.assertEqual(fourth.ref, "2028-001")
+        self.assertEqual(fourth.ref, "2028-003")
         fifth = self._company("Yearly 5")
         with freeze_time("2029-01-02 12:00:00"):
             self._code(fifth)
-        self.assertEqual(fifth.ref, "2029-002")
+        self.assertEqual(fifth.ref, "2029-004")
 
     def test_monthly_restart(self):
         self._rule(
@@ -691,6 +693,19 @@ class TestCodingConcurrency(TransactionCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["res.partner"].search([("name", "=like", "CPC concurrent %")]).unlink()
             env["classification.coding.rule"].browse(self.rule_id).unlink()
+            cr.execute("DELETE FROM classification_code_claim WHERE code LIKE 'cc%'")
+            # The sequences are the prefix's and outlive their rules.
+            sequences = env["ir.sequence"].search(
+                [
+                    ("code", "=like", "cpc.coding.partner.%"),
+                    ("name", "=", "Customers: CC#"),
+                ]
+            )
+            cr.execute(
+                "DELETE FROM classification_code_claim WHERE code = ANY(%s)",
+                [[f"\x1fsequence {code}" for code in sequences.mapped("code")]],
+            )
+            sequences.unlink()
 
     def _worker(self):
         cr = self.registry.cursor()

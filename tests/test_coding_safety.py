@@ -2,6 +2,7 @@
 import base64
 from datetime import timedelta
 
+from psycopg2 import IntegrityError
 from psycopg2.errors import SerializationFailure
 
 from odoo import SUPERUSER_ID, Command, api, fields
@@ -13,6 +14,19 @@ from odoo.tools import mute_logger
 from .test_coding import CodingCase
 
 MANAGER_GROUP = "customer_product_classification.group_classification_manager"
+
+
+def drop_committed_sequences(env, prefix):
+    """Remove the committed numbering of a customer prefix (the sequences are
+    the prefix's and outlive their rules) and its claim, for the next test."""
+    sequences = env["ir.sequence"].search(
+        [("code", "=like", "cpc.coding.partner.%"), ("name", "=like", f"%: {prefix}#")]
+    )
+    env.cr.execute(
+        "DELETE FROM classification_code_claim WHERE code = ANY(%s)",
+        [[f"\x1fsequence {code}" for code in sequences.mapped("code")]],
+    )
+    sequences.unlink()
 
 
 @tagged("post_install", "-at_install")
@@ -67,6 +81,7 @@ class TestCodingRaceAcrossRules(TransactionCase):
             env["res.partner"].search([("name", "=like", "CPC race %")]).unlink()
             env["classification.coding.rule"].browse(self.rule_ids).unlink()
             cr.execute("DELETE FROM classification_code_claim WHERE code LIKE 'rr%'")
+            drop_committed_sequences(env, "RR")
 
     def _worker(self):
         cr = self.registry.cursor()
@@ -499,6 +514,28 @@ class TestCodingSafety(CodingCase):
             max(soon.mapped("call_at")), fields.Datetime.now() + timedelta(hours=1)
         )
 
+    def test_batch_that_always_conflicts_fails_with_an_error(self):
+        __, job = self._queue()
+        # Another transaction, not committed, holds the first code's claim.
+        other = self.registry.cursor()
+        self.addCleanup(other.close)
+        other.execute(
+            "INSERT INTO classification_code_claim (kind, code) "
+            "VALUES ('partner', 'job0001')"
+        )
+        self.env.cr.execute("SET LOCAL lock_timeout = '200ms'")
+        Job = self.env["classification.coding.job"]
+        with mute_logger("odoo.sql_db"):
+            Job._cron_assign_codes()
+        self.assertEqual(job.state, "queued")
+        self.assertEqual(job.concurrency_failure_count, 1)
+        job.sudo().concurrency_failure_count = 19
+        with mute_logger("odoo.sql_db"):
+            Job._cron_assign_codes()
+        self.assertEqual(job.state, "failed")
+        self.assertIn("20", job.error)
+        other.rollback()
+
     # 12. Wizard ----------------------------------------------------------
     def test_wizard_without_rules_says_so_once(self):
         self._company("Waiting Customer", customer_rank=1)
@@ -567,3 +604,327 @@ class TestInvoiceCustomerCode(AccountTestInvoicingCommon):
             "account.report_invoice", invoice.ids
         )[0]
         self.assertIn(b"INV-CODE-1", html)
+
+
+@tagged("post_install", "-at_install")
+class TestTypedCodesAcrossTransactions(TransactionCase):
+    """Two people typing one code at the same moment, each in a transaction
+    that does not see the other's: the database keeps the code unique."""
+
+    def setUp(self):
+        super().setUp()
+        self.company_id = self.env.ref("base.main_company").id
+        self.addCleanup(self._clean_committed)
+
+    def _clean_committed(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["res.partner"].search([("name", "=like", "CPC typed race %")]).unlink()
+            cr.execute(
+                "DELETE FROM classification_code_claim WHERE code LIKE 'typed-race-%'"
+            )
+
+    def _worker(self):
+        cr = self.registry.cursor()
+        self.addCleanup(cr.close)
+        cr.execute("SET LOCAL lock_timeout = '20s'")
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def _race(self, first_values, second_values):
+        first, second = self._worker(), self._worker()
+        second.cr.execute("SELECT 1 FROM res_partner LIMIT 1")  # its snapshot
+        first["res.partner"].create(first_values)
+        first.cr.commit()
+        with mute_logger("odoo.sql_db"), self.assertRaises(SerializationFailure):
+            second["res.partner"].create(second_values)
+        second.cr.rollback()
+        # Run again, as Odoo does: now the first one's code is seen.
+        with self.assertRaises(ValidationError):
+            second["res.partner"].create(second_values)
+        second.cr.rollback()
+
+    def test_same_code_in_another_case_same_company(self):
+        self._race(
+            {"name": "CPC typed race 1", "ref": "TYPED-RACE-1", "company_id": 1},
+            {"name": "CPC typed race 2", "ref": "typed-race-1", "company_id": 1},
+        )
+
+    def test_same_code_shared_and_company(self):
+        # No unique index relates a shared record to a company's.
+        self._race(
+            {
+                "name": "CPC typed race 3",
+                "ref": "TYPED-RACE-2",
+                "company_id": self.company_id,
+            },
+            {"name": "CPC typed race 4", "ref": "TYPED-RACE-2", "company_id": False},
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestCodingReview5(CodingCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.beverage = cls.env["product.category"].create(
+            {"name": "Review Beverages", "code": "RBEV"}
+        )
+        cls.size = cls.env["product.attribute"].create(
+            {
+                "name": "Review Size",
+                "value_ids": [
+                    Command.create({"name": n}) for n in ("S", "M", "L", "XL")
+                ],
+            }
+        )
+
+    def _customer_rule(self, **values):
+        return self._rule(
+            [
+                {"kind": "text", "value": "RC"},
+                {"kind": "separator", "value": "-"},
+                {"kind": "sequence"},
+            ],
+            **values,
+        )
+
+    def _product_rule(self):
+        return self._rule(
+            [
+                {"kind": "product_category"},
+                {"kind": "separator", "value": "-"},
+                {"kind": "sequence"},
+            ],
+            applies_to="product",
+        )
+
+    # 1. A prefix in use ------------------------------------------------
+    def test_copied_rule_numbers_on_after_the_claimed_codes(self):
+        rule = self._customer_rule()
+        self.env.cr.execute(
+            "INSERT INTO classification_code_claim (kind, code) "
+            "SELECT 'partner', 'rc-' || lpad(g::text, 4, '0') "
+            "FROM generate_series(1, 3000) g"
+        )
+        copy = rule.copy({"sequence": 1, "auto_assign": True})
+        before = self.env.cr.sql_log_count
+        partner = self._company("After The Claims")
+        self.assertEqual(partner.ref, "RC-3001")
+        self.assertLess(self.env.cr.sql_log_count - before, 150)
+        # One sequence for the prefix, shared and kept when a rule goes.
+        (rule | copy).invalidate_recordset(["sequence_ids"])
+        self.assertEqual(len(rule.sequence_ids), 1)
+        self.assertEqual(rule.sequence_ids, copy.sequence_ids)
+        sequences = copy.sequence_ids
+        copy.unlink()
+        self.assertTrue(sequences.exists())
+        partner.ref = False
+        self._code(partner)
+        self.assertEqual(partner.ref, "RC-3002")
+
+    def test_codes_in_use_are_skipped_in_a_few_rounds(self):
+        # Codes given outside the rules (before the addon, in SQL): unclaimed.
+        legacy = self.env["res.partner"].create(
+            [{"name": f"Legacy {n}"} for n in range(300)]
+        )
+        self._customer_rule(auto_assign=True)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner p SET ref = 'RC-' || lpad(v.n::text, 4, '0') "
+            "FROM unnest(%s::int[]) WITH ORDINALITY AS v(id, n) WHERE p.id = v.id",
+            [legacy.ids],
+        )
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        partner = self._company("After The Legacy")
+        self.assertNotIn(partner.ref, legacy.mapped("ref"))
+        self.assertTrue(partner.ref.startswith("RC-"))
+        # Doubling batches: about ten rounds, not one per code in use.
+        self.assertLess(self.env.cr.sql_log_count - before, 150)
+
+    # 2. Unique without regard to case in the database --------------------
+    def test_unique_indexes_ignore_case(self):
+        self._company("Upper", ref="CASE-1", company_id=self.env.company.id)
+        other = self._company("Other", company_id=self.env.company.id)
+        self.env.flush_all()
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(IntegrityError),
+            self.cr.savepoint(),
+        ):
+            self.cr.execute(
+                "UPDATE res_partner SET ref = 'case-1' WHERE id = %s", [other.id]
+            )
+
+    # 3. Who is coded on create --------------------------------------------
+    def test_auto_coding_leaves_out_users_and_companies(self):
+        self._customer_rule(auto_assign=True)
+        user = new_test_user(
+            self.env, login="cpc_review_user", groups="base.group_user"
+        )
+        portal = new_test_user(
+            self.env, login="cpc_review_portal", groups="base.group_portal"
+        )
+        company = self.env["res.company"].create({"name": "CPC Review Company"})
+        self.assertFalse(user.partner_id.ref)
+        self.assertFalse(portal.partner_id.ref)
+        self.assertFalse(company.partner_id.ref)
+        customer = self._company("Real Review Customer")
+        self.assertEqual(customer.ref, "RC-0001")
+
+    # 4. A deleted variant's code ------------------------------------------
+    def test_deleted_variant_code_is_never_given_again(self):
+        self._product_rule()
+        template = self.env["product.template"].create(
+            {"name": "Review Tea", "categ_id": self.beverage.id}
+        )
+        small, medium, large, extra = self.size.value_ids
+        template.attribute_line_ids = [
+            Command.create(
+                {
+                    "attribute_id": self.size.id,
+                    "value_ids": [Command.set((small | medium | large).ids)],
+                }
+            )
+        ]
+        self._code(template)
+        self.assertEqual(
+            template.product_variant_ids.sorted("id").mapped("default_code"),
+            ["RBEV-0001-01", "RBEV-0001-02", "RBEV-0001-03"],
+        )
+        line = template.attribute_line_ids
+        line.value_ids = [Command.unlink(large.id)]
+        self.assertEqual(len(template.product_variant_ids), 2)
+        line.value_ids = [Command.link(extra.id)]
+        added = template.product_variant_ids.filtered(
+            lambda variant: (
+                extra
+                in variant.product_template_attribute_value_ids.mapped(
+                    "product_attribute_value_id"
+                )
+            )
+        )
+        self.assertEqual(added.default_code, "RBEV-0001-04")
+
+    def test_variant_base_is_matched_without_regard_to_case(self):
+        self._product_rule()
+        template = self.env["product.template"].create(
+            {"name": "Review Juice", "categ_id": self.beverage.id}
+        )
+        template.attribute_line_ids = [
+            Command.create(
+                {
+                    "attribute_id": self.size.id,
+                    "value_ids": [Command.set(self.size.value_ids[:2].ids)],
+                }
+            )
+        ]
+        self._code(template)
+        coder = template._cpc_coder()
+        self.env.cr.execute(
+            "UPDATE product_template SET cpc_code = NULL WHERE id = %s", [template.id]
+        )
+        self.assertEqual(coder.codes_in_use(["rbev-0001"]), {"rbev-0001"})
+
+    # 5. Variant created with a company -------------------------------------
+    def test_variant_created_with_a_company_is_that_companys(self):
+        self.env["product.product"].create(
+            {
+                "name": "Branch Product",
+                "company_id": self.other_company.id,
+                "default_code": "PX-1",
+            }
+        )
+        mine = self.env["product.product"].create(
+            {
+                "name": "Main Product",
+                "company_id": self.env.company.id,
+                "default_code": "PX-1",
+            }
+        )
+        self.assertEqual(mine.cpc_company_id, self.env.company)
+        mine.write({"company_id": self.other_company.id, "default_code": "PX-2"})
+        with self.assertRaisesRegex(ValidationError, "PX-1"):
+            mine.write({"company_id": self.other_company.id, "default_code": "PX-1"})
+
+    # 6. Assign Codes only on records the user may change -------------------
+    def test_assign_codes_leaves_products_the_user_may_not_change(self):
+        self._product_rule()
+        template = self.env["product.template"].create(
+            {"name": "Read Only Tea", "categ_id": self.beverage.id}
+        )
+        manager = new_test_user(
+            self.env,
+            login="cpc_review_reader",
+            groups=f"base.group_user,{MANAGER_GROUP}",
+        )
+        self.assertFalse(template.with_user(manager).has_access("write"))
+        wizard = self.Wizard.with_user(manager).create({"applies_to": "product"})
+        wizard.action_apply()
+        self.assertFalse(template.cpc_code)
+        self.assertFalse(template.default_code)
+
+    # 7. Merge Contacts ---------------------------------------------------
+    def test_merge_files_former_codes_under_their_own_company(self):
+        source = self._company(
+            "Branch Source", ref="MS-1", company_id=self.other_company.id
+        )
+        destination = self._company("Shared Destination", ref="MS-2")
+        self.env["base.partner.merge.automatic.wizard"]._merge(
+            (source | destination).ids, destination
+        )
+        former = self.env["classification.code.history"].search(
+            [("old_code", "=", "MS-1")]
+        )
+        self.assertEqual(former.company_id, self.other_company)
+        # The code printed on the branch's documents stays taken there.
+        with self.assertRaises(ValidationError):
+            self._company(
+                "Branch Newcomer", ref="MS-1", company_id=self.other_company.id
+            )
+
+    # 9. Smaller ------------------------------------------------------------
+    def test_import_matches_the_current_code_without_regard_to_case(self):
+        partner = self._company("Imported Case", ref="EAST-0077")
+        wizard = self.env["classification.import.wizard"].create(
+            {
+                "applies_to": "partner",
+                "file": base64.b64encode(b"code,TREGION\neast-0077,WEST\n"),
+                "filename": "c.csv",
+            }
+        )
+        wizard.action_check()
+        self.assertEqual(wizard.state, "preview", wizard.error_report)
+        wizard.action_import()
+        self.assertEqual(partner[self.region_field], self.west)
+
+    def test_another_companys_code_is_not_revealed(self):
+        self._company("Secret Holder", ref="SECRET-1", company_id=self.env.company.id)
+        branch_user = new_test_user(
+            self.env,
+            login="cpc_review_branch",
+            groups="base.group_user,base.group_partner_manager",
+            company_id=self.other_company.id,
+            company_ids=[Command.set(self.other_company.ids)],
+        )
+        with self.assertRaises(ValidationError) as caught:
+            self.env["res.partner"].with_user(branch_user).create(
+                {"name": "Shared Guess", "ref": "SECRET-1", "company_id": False}
+            )
+        message = str(caught.exception)
+        self.assertIn("cannot be used", message)
+        self.assertNotIn("another company", message)
+        self.assertNotIn("Secret Holder", message)
+
+    def test_empty_product_code_sent_by_a_client_is_accepted(self):
+        user = new_test_user(
+            self.env,
+            login="cpc_review_products",
+            groups="base.group_user,product.group_product_manager",
+        )
+        Template = self.env["product.template"].with_user(user)
+        template = Template.create({"name": "Every Column", "cpc_code": False})
+        template.write({"cpc_code": False, "name": "Every Column 2"})
+        self.assertEqual(template.name, "Every Column 2")
+        with self.assertRaises(AccessError):
+            template.write({"cpc_code": "REAL-1"})

@@ -3,17 +3,19 @@
 
 A code is unique within its company, and a record shared between companies
 (no company) has a code no other record has. PostgreSQL guarantees the first
-two with partial unique indexes:
+two with partial unique indexes, without regard to case:
 
-- ``<table>_cpc_code_company_uniq``: (company, code) where the company is set;
-- ``<table>_cpc_code_shared_uniq``: (code) where the company is NULL.
+- ``<table>_cpc_code_company_uniq``: (company, lower(code)) where the company
+  is set;
+- ``<table>_cpc_code_shared_uniq``: (lower(code)) where the company is NULL.
 
 A shared record against a company's record cannot be told by a unique index:
-the ORM refuses it (see :func:`first_clash`), and codes this addon numbers
-never meet each other: every code numbered is first claimed in
-``classification_code_claim`` (:func:`claim_codes`), whose primary key makes
-two transactions that number the same code from two rules' sequences wait for
-each other, and the second one retry.
+the ORM refuses it (see :func:`first_clash`), and two transactions never both
+pass that check with one code: every code, numbered by a rule or typed by a
+person, is first claimed in ``classification_code_claim`` (:func:`claim_codes`,
+:func:`check_codes_free`), whose primary key makes two transactions giving the
+same code wait for each other, and the second one retry (and then see the
+first one's code).
 
 Codes are compared without regard to case (``EAST-0001`` is ``east-0001``):
 the checks use ``lower()`` over expression indexes.
@@ -33,11 +35,18 @@ from .codes import INVISIBLE_CATEGORIES
 
 # Columns the addon adds to the coded tables.
 FLAG_COLUMN = "cpc_code_collision"
+# The kind of code claims (classification_code_claim.kind) of each coded model:
+# a product's code is its template's and its variants'.
+CLAIM_KINDS = {
+    "res.partner": "partner",
+    "product.template": "product",
+    "product.product": "product",
+}
 
 
 def _clash_condition(table, column, company_column, alias_a, alias_b):
     return SQL(
-        "%(b)s.%(col)s = %(a)s.%(col)s AND %(b)s.id <> %(a)s.id AND ("
+        "lower(%(b)s.%(col)s) = lower(%(a)s.%(col)s) AND %(b)s.id <> %(a)s.id AND ("
         "%(a)s.%(co)s IS NULL OR %(b)s.%(co)s IS NULL OR %(a)s.%(co)s = %(b)s.%(co)s)",
         a=SQL.identifier(alias_a),
         b=SQL.identifier(alias_b),
@@ -98,28 +107,38 @@ def ensure_unique_indexes(cr, table, column, company_column):
         SQL.identifier(column),
         SQL.identifier(FLAG_COLUMN),
     )
-    cr.execute(
-        SQL(
-            "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s, %s) "
-            "WHERE %s AND %s IS NOT NULL",
-            SQL.identifier(f"{table}_cpc_code_company_uniq"),
-            SQL.identifier(table),
+    indexes = {
+        f"{table}_cpc_code_company_uniq": SQL(
+            "(%s, lower(%s)) WHERE %s AND %s IS NOT NULL",
             SQL.identifier(company_column),
             SQL.identifier(column),
             base,
             SQL.identifier(company_column),
-        )
-    )
-    cr.execute(
-        SQL(
-            "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s) WHERE %s AND %s IS NULL",
-            SQL.identifier(f"{table}_cpc_code_shared_uniq"),
-            SQL.identifier(table),
+        ),
+        f"{table}_cpc_code_shared_uniq": SQL(
+            "(lower(%s)) WHERE %s AND %s IS NULL",
             SQL.identifier(column),
             base,
             SQL.identifier(company_column),
+        ),
+    }
+    for name, definition in indexes.items():
+        # Indexes of earlier versions compared codes with their case.
+        cr.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s AND tablename = %s",
+            [name, table],
         )
-    )
+        found = cr.fetchone()
+        if found and "lower(" not in found[0]:
+            cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
+        cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s %s",
+                SQL.identifier(name),
+                SQL.identifier(table),
+                definition,
+            )
+        )
     ensure_lower_index(cr, table, column)
     cr.execute(
         SQL(
@@ -296,13 +315,28 @@ def first_clash(cr, sources, rows):
 
 def check_codes_free(env, sources, rows):
     """Refuse ``rows`` (see :func:`first_clash`) whose code another record
-    has or had, naming that record (when the user may read it)."""
+    has or had, naming that record (when the user may read it).
+
+    The codes are claimed first: a transaction giving one of them at the same
+    moment, typed or numbered, makes this one wait, then retry and see it."""
+    codes = [row[3] for row in rows if row[3]]
+    claim_codes(env.cr, CLAIM_KINDS[sources[0].model], codes)
     clash = first_clash(env.cr, sources, rows)
     if not clash:
         return
     code, source, other_id = clash
     target = sources[0]
     field = env[target.model]._fields[target.column]._description_string(env)
+    if other_id and not _readable(env[source.model].browse(other_id)):
+        # Another company's record: whether it has (or had) the code is its
+        # company's business.
+        raise ValidationError(
+            env._(
+                "The %(field)s %(code)s cannot be used: choose another code.",
+                field=field,
+                code=code,
+            )
+        )
     other = (
         record_label(env[source.model].browse(other_id))
         if other_id
@@ -378,6 +412,12 @@ def history_rows(records, column, new_code, company_ids):
         for record in records
         if record[column] and record[column] != new_code
     ]
+
+
+def _readable(record):
+    """Whether the user may see ``record`` (a deleted one names nobody)."""
+    record = record.with_context(active_test=False)
+    return not record.sudo().exists() or bool(record._filtered_access("read"))
 
 
 def record_label(record):

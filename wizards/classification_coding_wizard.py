@@ -109,7 +109,10 @@ class ClassificationCodingWizard(models.TransientModel):
                     )
                 )
             return records
-        return Target.search(Target._cpc_uncoded_domain(), order="id")
+        # Coding writes in SQL: the user's right to change them is checked here.
+        return Target.search(Target._cpc_uncoded_domain(), order="id")._filtered_access(
+            "write"
+        )
 
     def action_back(self):
         self.ensure_one()
