@@ -22,6 +22,15 @@ CUSTOMERS_ACTION = f"{MODULE}.partner_classification_action"
 HISTORY_ACTION = f"{MODULE}.partner_classification_history_action"
 
 
+def load_migration(version, script):
+    """A migration script of the addon, as Odoo's upgrade would run it."""
+    path = Path(__file__).parent.parent / "migrations" / version / script
+    spec = importlib.util.spec_from_file_location("cpc_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @tagged("post_install", "-at_install")
 class TestInstallIntoLiveDatabase(ClassificationCase):
     @classmethod
@@ -139,16 +148,9 @@ class TestInstallIntoLiveDatabase(ClassificationCase):
     def test_upgrade_starts_only_what_never_ran(self):
         """The upgrade that brings this starts the companies never classified."""
         self._classify(day=fields.Date.context_today(self.Classification))
-        migration = (
-            Path(__file__).parent.parent
-            / "migrations"
-            / "18.0.1.1.0"
-            / "post-migration.py"
+        load_migration("18.0.1.1.0", "post-migration.py").migrate(
+            self.env.cr, "18.0.1.0.0"
         )
-        spec = importlib.util.spec_from_file_location("cpc_post_migration", migration)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.migrate(self.env.cr, "18.0.1.0.0")
         self.assertFalse(self.company.cpc_first_run_pending)
         self.assertTrue(
             self.env["classification.scheme"].search_count(
@@ -172,15 +174,8 @@ class TestUpgradeOfCodingRules(ClassificationCase):
         self.assertEqual(len(data), 2)
         data.write({"noupdate": True})
         self.env.flush_all()
-        migration = (
-            Path(__file__).parent.parent
-            / "migrations"
-            / "18.0.1.2.0"
-            / "pre-migration.py"
+        load_migration("18.0.1.2.0", "pre-migration.py").migrate(
+            self.env.cr, "18.0.1.1.0"
         )
-        spec = importlib.util.spec_from_file_location("cpc_pre_migration", migration)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.migrate(self.env.cr, "18.0.1.1.0")
         data.invalidate_recordset(["noupdate"])
         self.assertFalse(any(data.mapped("noupdate")))
