@@ -245,6 +245,7 @@ class ClassificationStrategy(models.Model):
         groups="customer_product_classification.group_classification_manager",
     )
     cpc_locked_reason = fields.Char(
+        string="Locked Because",
         compute="_compute_cpc_locked_reason",
         help="Why the current user may not change the strategy.",
     )
