@@ -204,6 +204,17 @@ class TestStrategySafety(StrategyCase):
         self.assertEqual(len(fired), previewed)
         self.assertIn(self.vip_tag, newcomer.category_id)
 
+    def test_a_company_without_strategies_is_told_nothing_of_them(self):
+        self.env["classification.strategy"].search(
+            [("company_id", "=", self.company.id)]
+        ).action_archive()
+        wizard = Form(
+            self.env["partner.classification.wizard"].with_user(self.manager)
+        ).save()
+        wizard.reference_date = TODAY
+        wizard.action_preview()
+        self.assertFalse(wizard.strategy_preview)
+
     # ------------------------------------------ 4. price list to contacts
     def test_contacts_get_the_price_list_on_a_pin_and_a_category(self):
         # A contact made in the form takes its company's company.

@@ -192,6 +192,9 @@ class PartnerClassificationWizard(models.TransientModel):
 
     def _cpc_strategy_preview(self, changes):
         """ "Strategy: n customers" lines for the moves of the preview."""
+        classifications = self.env["partner.classification"]
+        if not classifications._cpc_company_has_strategies(self.company_id):
+            return False
         if self.is_past_date and not self.strategies_for_past_date:
             return self.env._(
                 "No strategy fires: they act on today's classes only, and this run "
