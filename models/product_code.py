@@ -537,10 +537,13 @@ class ProductProduct(models.Model):
         while pending:
             candidates = {}
             for template, (base, last, ids) in pending.items():
-                # Twice as many suffixes as variants: taken ones are skipped.
+                # As many suffixes as variants waiting, no more: a claimed
+                # suffix is never given back, so a spare one would be a gap in
+                # the printed numbering. Taken ones send their variants round
+                # again, on the following suffixes.
                 candidates[template] = [
                     base + VARIANT_SUFFIX.format(index)
-                    for index in range(last + 1, last + 1 + 2 * len(ids))
+                    for index in range(last + 1, last + 1 + len(ids))
                 ]
             every = [code for found in candidates.values() for code in found]
             used = coding.codes_in_use(cr, "product_product", "default_code", every)
@@ -558,7 +561,7 @@ class ProductProduct(models.Model):
                     else:
                         waiting.append(product_id)
                 if waiting:
-                    left[template] = (base, last + 2 * len(ids), waiting)
+                    left[template] = (base, last + len(ids), waiting)
             pending = left
         Product = self.env["product.product"]
         Product.flush_model(["default_code"])

@@ -356,6 +356,23 @@ class TestCodingSafety(CodingCase):
             ["SBEV-0001-01", "SBEV-0001-02", "SBEV-0001-03"],
         )
 
+    def test_a_variant_added_later_takes_the_very_next_suffix(self):
+        """Printed variant codes run on without gaps: no spare suffix is
+        claimed (a claimed one is never given back)."""
+        self._product_rule()
+        tea = self.env["product.template"].create(
+            {"name": "Gapless Tea", "categ_id": self.beverage.id}
+        )
+        self._code(tea)
+        small, medium, large = self.size.value_ids.sorted("id")
+        self._sized(tea, small | medium)
+        line = tea.attribute_line_ids
+        line.value_ids = [Command.link(large.id)]
+        self.assertEqual(
+            tea.product_variant_ids.sorted("id").mapped("default_code"),
+            ["SBEV-0001-01", "SBEV-0001-02", "SBEV-0001-03"],
+        )
+
     def test_template_code_and_internal_references_never_meet(self):
         self._product_rule()
         juice = self.env["product.template"].create(

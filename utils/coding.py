@@ -46,7 +46,8 @@ CLAIM_KINDS = {
 
 def _clash_condition(table, column, company_column, alias_a, alias_b):
     return SQL(
-        "lower(%(b)s.%(col)s) = lower(%(a)s.%(col)s) AND %(b)s.id <> %(a)s.id AND ("
+        "%(b)s.%(col)s <> '' AND lower(%(b)s.%(col)s) = lower(%(a)s.%(col)s) "
+        "AND %(b)s.id <> %(a)s.id AND ("
         "%(a)s.%(co)s IS NULL OR %(b)s.%(co)s IS NULL OR %(a)s.%(co)s = %(b)s.%(co)s)",
         a=SQL.identifier(alias_a),
         b=SQL.identifier(alias_b),
