@@ -71,6 +71,17 @@ class StrategyCase(ClassificationCase):
             ._cpc_classify(company, reference_date=day, **kwargs)
         )
 
+    def _partner_action(self, name, code):
+        """A server action on contacts, as an administrator writes one."""
+        return self.env["ir.actions.server"].create(
+            {
+                "name": name,
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "state": "code",
+                "code": code,
+            }
+        )
+
     def _strategy(self, **values):
         return self.Strategy.create({"name": "Test strategy", **values})
 
@@ -238,14 +249,9 @@ class TestStrategies(StrategyCase):
         self.assertEqual(self.Log.search_count([("strategy_id", "=", at_once.id)]), 1)
 
     def test_any_segment_change_runs_a_server_action(self):
-        action = self.env["ir.actions.server"].create(
-            {
-                "name": "Flag segment change",
-                "model_id": self.env["ir.model"]._get_id("res.partner"),
-                "state": "code",
-                # Not the Reference: codes are unique.
-                "code": "records.write({'function': 'segment changed'})",
-            }
+        # Not the Reference: codes are unique.
+        action = self._partner_action(
+            "Flag segment change", "records.write({'function': 'segment changed'})"
         )
         strategy = self._strategy(trigger="segment", server_action_id=action.id)
         self._classify()
@@ -637,13 +643,8 @@ class TestStrategies(StrategyCase):
                 strategy.write(values)
 
     def test_a_failing_strategy_keeps_the_classes_and_the_others(self):
-        broken = self.env["ir.actions.server"].create(
-            {
-                "name": "Broken action",
-                "model_id": self.env["ir.model"]._get_id("res.partner"),
-                "state": "code",
-                "code": "raise UserError('broken on purpose')",
-            }
+        broken = self._partner_action(
+            "Broken action", "raise UserError('broken on purpose')"
         )
         failing = self._strategy(trigger="segment", server_action_id=broken.id)
         working = self._strategy(

@@ -102,13 +102,8 @@ class TestStrategySafety(StrategyCase):
 
     # ------------------------------------------ 2. who aims actions and mail
     def test_only_administrators_aim_server_actions(self):
-        action = self.env["ir.actions.server"].create(
-            {
-                "name": "Flag for review",
-                "model_id": self.env["ir.model"]._get_id("res.partner"),
-                "state": "code",
-                "code": "records.write({'function': 'review'})",
-            }
+        action = self._partner_action(
+            "Flag for review", "records.write({'function': 'review'})"
         )
         aimed = self._strategy(trigger="segment", server_action_id=action.id)
         manager = self.cls_manager
@@ -451,13 +446,8 @@ class TestStrategySafety(StrategyCase):
 
     # ----------------------------------------- 11. managers told of failures
     def test_managers_told_of_a_failing_strategy_once_a_day(self):
-        broken = self.env["ir.actions.server"].create(
-            {
-                "name": "Broken action",
-                "model_id": self.env["ir.model"]._get_id("res.partner"),
-                "state": "code",
-                "code": "raise UserError('broken on purpose')",
-            }
+        broken = self._partner_action(
+            "Broken action", "raise UserError('broken on purpose')"
         )
         failing = self._strategy(
             name="Broken follow-up", trigger="stage", server_action_id=broken.id
@@ -640,13 +630,8 @@ class TestStrategySafety(StrategyCase):
         )
 
     def test_a_failed_move_is_retried_at_the_next_run(self):
-        broken = self.env["ir.actions.server"].create(
-            {
-                "name": "Broken action",
-                "model_id": self.env["ir.model"]._get_id("res.partner"),
-                "state": "code",
-                "code": "raise UserError('broken on purpose')",
-            }
+        broken = self._partner_action(
+            "Broken action", "raise UserError('broken on purpose')"
         )
         failing = self._strategy(
             trigger="segment",
@@ -923,14 +908,7 @@ class TestStrategySafety(StrategyCase):
         self.assertEqual(len(self._log(strategy)), 1)
 
     def test_the_form_says_why_a_manager_may_not_change_a_strategy(self):
-        action = self.env["ir.actions.server"].create(
-            {
-                "name": "Flag",
-                "model_id": self.env["ir.model"]._get_id("res.partner"),
-                "state": "code",
-                "code": "pass",
-            }
-        )
+        action = self._partner_action("Flag", "pass")
         aimed = self._strategy(trigger="segment", server_action_id=action.id)
         plain = self._strategy(trigger="stage", stage="new")
         self.assertIn(
