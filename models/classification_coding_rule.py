@@ -552,11 +552,15 @@ class ClassificationCodingRule(models.Model):
 
     def _cpc_highest_claimed(self, key):
         """The highest number claimed for this rule's kind with the prefix
-        ``key`` (0 when none), in one query over the claims."""
+        ``key`` (0 when none), in one query over the claims.
+
+        Numbers of ten digits or more are left out: no rule counts that far,
+        and a Reference typed with such a number would push the sequence past
+        what ``ir.sequence`` can hold, failing every coding of the prefix."""
         self.ensure_one()
         pattern = "".join(
             {
-                SEQUENCE_MARK: "([0-9]+)",
+                SEQUENCE_MARK: "([0-9]{1,9})",
                 YEAR_MARK: "[0-9]{4}",
                 MONTH_MARK: "[0-9]{2}",
             }.get(piece, re.escape(piece.lower()))

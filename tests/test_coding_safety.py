@@ -739,6 +739,14 @@ class TestCodingReview5(CodingCase):
         self._code(partner)
         self.assertEqual(partner.ref, "RC-3002")
 
+    def test_a_typed_giant_number_cannot_break_a_prefix(self):
+        # A Reference typed by hand before any rule numbers its prefix.
+        self._company("Typo Buyer", ref="RC-99999999999")
+        self._customer_rule()
+        partner = self._company("Next Buyer")
+        self._code(partner)
+        self.assertEqual(partner.ref, "RC-0001")
+
     def test_codes_in_use_are_skipped_in_a_few_rounds(self):
         # Codes given outside the rules (before the addon, in SQL): unclaimed.
         legacy = self.env["res.partner"].create(
